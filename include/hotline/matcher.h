@@ -1,0 +1,115 @@
+/* \summary: the compiled, immutable indicator matcher
+ *
+ * Built from an hl_iset_t (hl_matcher_compile) or loaded from a serialised
+ * .hlx file (hl_matcher_load). Read-only after construction: any number of
+ * threads may match concurrently, each with its own hl_scratch_t.
+ *
+ * How each kind is matched (docs/design-decisions.md says why):
+ *  - ip: IPv4/IPv6 prefix trie; every covering prefix is reported, longest
+ *    first; O(prefix length).
+ *  - domain: hash table of names; an observed name is looked up whole and
+ *    at each label boundary ("a.b.c" -> "a.b.c", "b.c", "c"), so subdomains
+ *    match and substrings never do.
+ *  - url, uri: hash table, exact; an observation's query string is dropped
+ *    for indicators without '?'.
+ *  - content, regex: Hyperscan, one block-mode database (datagrams) and one
+ *    streaming database (TCP directions, see hl_stream_*).
+ * Every reported indicator is valid at the observation's timestamp and the
+ * observation is not allowlisted.
+ */
+#ifndef HOTLINE_MATCHER_H
+#define HOTLINE_MATCHER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hotline/allowlist.h"
+#include "hotline/diag.h"
+#include "hotline/indicator.h"
+#include "hotline/iset.h"
+
+typedef struct hl_matcher hl_matcher_t;
+typedef struct hl_scratch hl_scratch_t;
+
+/* Where an observation came from; names are the "match.field" strings of
+ * sightings. */
+enum hl_field {
+	HL_FIELD_DNS_QUERY,   /* "dns.query"   vs domain */
+	HL_FIELD_HTTP_HOST,   /* "http.host"   vs domain */
+	HL_FIELD_TLS_SNI,     /* "tls.sni"     vs domain */
+	HL_FIELD_HTTP_URL,    /* "http.url"    vs url    */
+	HL_FIELD_HTTP_URI,    /* "http.uri"    vs uri    */
+	HL_FIELD_SRC_IP,      /* "src_ip"      vs ip     */
+	HL_FIELD_DST_IP,      /* "dst_ip"      vs ip     */
+	HL_FIELD_TCP_PAYLOAD, /* "tcp.payload" vs content, regex */
+	HL_FIELD_UDP_PAYLOAD, /* "udp.payload" vs content, regex */
+	HL_FIELD_COUNT
+};
+
+const char *hl_field_name(enum hl_field field);
+int hl_field_parse(const char *s, enum hl_field *out);
+
+struct hl_compile_opts {
+	int64_t now; /* µs; indicators expired before now are left out; 0 = keep */
+	const hl_allowlist_t *allowlist; /* copied into the matcher; may be NULL */
+};
+
+struct hl_compile_stats {
+	size_t total;                      /* indicators in the input set */
+	size_t compiled;                   /* indicators in the matcher */
+	size_t by_type[HL_IND_TYPE_COUNT]; /* compiled, by type */
+	size_t expired;                    /* left out: valid_until < now */
+	size_t allowlisted;                /* compiled but swallowed whole */
+	size_t rejected;                   /* left out: pattern would not compile */
+};
+
+int hl_matcher_compile(const hl_iset_t *set, const struct hl_compile_opts *opts, hl_matcher_t **out,
+                       struct hl_compile_stats *stats, struct hl_diag *diag);
+void hl_matcher_destroy(hl_matcher_t **m_p);
+
+/* Serialised form (.hlx, docs/formats.md): header, indicators, allowlist,
+ * Hyperscan databases. Loading validates every length and checksum;
+ * a corrupt or foreign file is HL_EFORMAT with a reason through diag. */
+int hl_matcher_save(const hl_matcher_t *m, const char *path);
+int hl_matcher_load(const char *path, hl_matcher_t **out, struct hl_diag *diag);
+int hl_matcher_load_buffer(const void *data, size_t len, const char *name, hl_matcher_t **out,
+                           struct hl_diag *diag);
+/* True when the file starts with the .hlx magic. */
+bool hl_matcher_is_serialised(const char *path);
+
+size_t hl_matcher_count(const hl_matcher_t *m);
+const struct hl_indicator *hl_matcher_indicator(const hl_matcher_t *m, uint32_t idx);
+uint64_t hl_matcher_version(const hl_matcher_t *m);
+void hl_matcher_set_version(hl_matcher_t *m, uint64_t version);
+/* SHA-256 of the canonical form of the compiled indicators (hl_iset_hash). */
+void hl_matcher_hash(const hl_matcher_t *m, uint8_t out[HL_SHA256_LEN]);
+/* Bytes held by the matcher (indicators, tables, Hyperscan databases). */
+size_t hl_matcher_memory(const hl_matcher_t *m);
+const hl_allowlist_t *hl_matcher_allowlist(const hl_matcher_t *m);
+
+/* Per-thread scratch; valid for any matcher it was created or grown for. */
+hl_scratch_t *hl_scratch_new(const hl_matcher_t *m);
+/* Make s usable with m too (after a set swap). 0 or HL_ENOMEM. */
+int hl_scratch_grow(hl_scratch_t *s, const hl_matcher_t *m);
+void hl_scratch_destroy(hl_scratch_t **s_p);
+
+struct hl_match {
+	uint32_t indicator; /* index for hl_matcher_indicator() */
+	enum hl_field field;
+	uint64_t offset; /* payload: end offset of the match; else 0 */
+};
+
+/* Called once per matching indicator; return nonzero to stop early. */
+typedef int (*hl_match_fn)(void *ctx, const struct hl_match *match);
+
+/* Match a normalised observation (names already through
+ * hl_name_normalise; payload as raw bytes) at time ts (µs). Returns the
+ * number of matches reported (>= 0) or a negative HL_E* code. */
+int hl_match_field(const hl_matcher_t *m, hl_scratch_t *s, enum hl_field field, const void *data,
+                   size_t len, int64_t ts, hl_match_fn fn, void *ctx);
+/* field is HL_FIELD_SRC_IP or HL_FIELD_DST_IP; family 4 or 6. */
+int hl_match_addr(const hl_matcher_t *m, enum hl_field field, int family, const uint8_t *addr,
+                  int64_t ts, hl_match_fn fn, void *ctx);
+
+#endif

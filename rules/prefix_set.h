@@ -1,0 +1,36 @@
+/* \summary: IPv4/IPv6 prefix set (binary trie), internal to hotline_rules
+ *
+ * Maps prefixes to uint32 values (indicator indexes); several values may sit
+ * on one prefix. Lookups walk at most prefix-length nodes.
+ */
+#ifndef HOTLINE_RULES_PREFIX_SET_H
+#define HOTLINE_RULES_PREFIX_SET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct hl_prefix_set hl_prefix_set_t;
+
+hl_prefix_set_t *hl_prefix_set_new(void);
+void hl_prefix_set_destroy(hl_prefix_set_t **set_p);
+
+/* family 4 or 6; addr 4 or 16 bytes network order; bits past plen ignored. */
+int hl_prefix_set_add(hl_prefix_set_t *set, int family, const uint8_t *addr, unsigned plen,
+                      uint32_t value);
+
+/* Return nonzero to stop the walk. */
+typedef int (*hl_prefix_fn)(void *ctx, uint32_t value, unsigned plen);
+
+/* Call fn for every value on a prefix covering addr, longest prefix first.
+ * Returns the number of calls made. */
+size_t hl_prefix_set_lookup(const hl_prefix_set_t *set, int family, const uint8_t *addr,
+                            hl_prefix_fn fn, void *ctx);
+/* Any prefix covers addr? */
+bool hl_prefix_set_contains(const hl_prefix_set_t *set, int family, const uint8_t *addr);
+/* Any stored prefix of length <= plen covers the whole of addr/plen? */
+bool hl_prefix_set_covers(const hl_prefix_set_t *set, int family, const uint8_t *addr,
+                          unsigned plen);
+size_t hl_prefix_set_memory(const hl_prefix_set_t *set);
+
+#endif
