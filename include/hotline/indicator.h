@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 enum hl_ind_type {
-	HL_IND_IP,      /* IPv4/IPv6 address or CIDR; canonical "a.b.c.d/len" */
+	HL_IND_IP,      /* IPv4/IPv6 address or CIDR; canonical "1.2.3.4", "10.0.0.0/8" */
 	HL_IND_DOMAIN,  /* name and all subdomains; lower case, no trailing dot */
 	HL_IND_URL,     /* "host/path[?query]", no scheme; host lower case */
 	HL_IND_URI,     /* request target "/path[?query]" */
@@ -102,7 +102,8 @@ const char *hl_severity_name(enum hl_severity sev);
 int hl_severity_parse(const char *s, enum hl_severity *out);
 
 /* Normalise a host/DNS name in place: lower case ASCII, drop one trailing
- * dot, drop a ":port" suffix. Returns the new length. */
+ * dot, drop a ":port" suffix and IPv6 brackets. Returns the new length; a
+ * NUL is written at the new end when the name got shorter. (rules/names.c) */
 size_t hl_name_normalise(char *name, size_t len);
 
 /* Decode Snort-style content text ("GET |0d 0a|") into bytes. *out is
