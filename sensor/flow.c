@@ -85,6 +85,8 @@ static void apply_defaults(struct hl_flow_config *c)
 	        HL_FLOW_DEFAULT_TIMEOUT_OTHER_US};
 	if (c->max_flows == 0)
 		c->max_flows = HL_FLOW_DEFAULT_MAX_FLOWS;
+	if (c->lru_step_us == 0)
+		c->lru_step_us = HL_FLOW_DEFAULT_LRU_STEP_US;
 	for (int i = 0; i < HL_FLOW_T_COUNT; i++) {
 		if (c->timeout_us[i] == 0)
 			c->timeout_us[i] = def[i];
@@ -118,6 +120,8 @@ bool hl_flow_config_valid(const struct hl_flow_config *cfg)
 		if (c.timeout_us[i] < 0)
 			return false;
 	}
+	if (c.lru_step_us < 0)
+		return false;
 	return capacity(&c) != 0;
 }
 
@@ -384,7 +388,7 @@ static struct hl_flow *flow_create(struct hl_flow_table *t, const struct hl_pack
 		*dir = 1;
 	}
 	f->hash = hash;
-	f->first_seen = f->last_seen = p->ts;
+	f->first_seen = f->last_seen = f->moved = p->ts;
 	f->tclass = (uint8_t)tclass_of(f);
 	index_insert(t, hash, idx);
 	list_append(t, f, idx);
@@ -444,11 +448,19 @@ static void account(struct hl_flow_table *t, struct hl_flow *f, const struct hl_
 		if ((fl & TCPF_RST) != 0)
 			f->tcp_flags |= HL_FLOW_TCP_RST;
 	}
-	/* Most recently touched goes last, in its (possibly new) class. */
+	/* Most recently touched goes last, in its (possibly new) class; within
+	 * a class, only once per lru_step (relinking touches two more flows). */
+	enum hl_flow_tclass c = tclass_of(f);
 	uint32_t idx = index_of(t, f);
-	list_unlink(t, f);
-	f->tclass = (uint8_t)tclass_of(f);
-	list_append(t, f, idx);
+	bool due = (uint64_t)f->last_seen - (uint64_t)f->moved >= (uint64_t)t->cfg.lru_step_us;
+	if (c != f->tclass || (due && t->tail[c] != idx)) {
+		list_unlink(t, f);
+		f->tclass = (uint8_t)c;
+		list_append(t, f, idx);
+		f->moved = f->last_seen;
+	} else if (due) {
+		f->moved = f->last_seen;
+	}
 	t->st.packets++;
 }
 

@@ -75,7 +75,9 @@ static void on_end(void *ctx, struct hl_flow *flow, enum hl_flow_end_reason why)
 
 static struct hl_flow_table *table(uint32_t max_flows, struct ends *e)
 {
-	struct hl_flow_config cfg = {.max_flows = max_flows, .user_size = sizeof(struct user)};
+	/* Strict LRU, so that orders can be asserted to the microsecond. */
+	struct hl_flow_config cfg = {
+	        .max_flows = max_flows, .user_size = sizeof(struct user), .lru_step_us = 1};
 	struct hl_flow_table *t = hl_flow_table_new(&cfg, on_end, e);
 	assert_non_null(t);
 	return t;
@@ -329,7 +331,7 @@ static void expire_bounded_and_on_lookup(void **state)
 {
 	(void)state;
 	struct ends e = {0};
-	struct hl_flow_config cfg = {.user_size = sizeof(struct user)};
+	struct hl_flow_config cfg = {.user_size = sizeof(struct user), .lru_step_us = 1};
 	cfg.timeout_us[HL_FLOW_T_UDP] = 5 * SEC;
 	struct hl_flow_table *t = hl_flow_table_new(&cfg, on_end, &e);
 	assert_non_null(t);
@@ -446,6 +448,32 @@ static void eviction_oldest_first(void **state)
 	/* Still usable after a flush. */
 	p = nth(1, T0 + 300);
 	look(t, &p, 0, true);
+	hl_flow_table_destroy(&t);
+}
+
+/* With the default step, a flow moves back in line at most once a second:
+ * a touch within the second does not save it from eviction, a later one
+ * does. */
+static void lru_step(void **state)
+{
+	(void)state;
+	struct ends e = {0};
+	struct hl_flow_config cfg = {.max_flows = 16, .user_size = sizeof(struct user)};
+	struct hl_flow_table *t = hl_flow_table_new(&cfg, on_end, &e);
+	assert_non_null(t);
+	for (uint32_t i = 1; i <= 16; i++) {
+		struct hl_packet p = nth(i, T0 + i);
+		set_id(look(t, &p, 0, true), i);
+	}
+	struct hl_packet p = nth(1, T0 + 100);
+	look(t, &p, 0, false);
+	p = nth(2, T0 + 2 + SEC);
+	look(t, &p, 0, false);
+	p = nth(17, T0 + 3 + SEC);
+	set_id(look(t, &p, 0, true), 17);
+	p = nth(18, T0 + 4 + SEC);
+	set_id(look(t, &p, 0, true), 18);
+	expect_ends(&e, 0, 2, (uint32_t[]){1, 3}, HL_FLOW_END_EVICTED);
 	hl_flow_table_destroy(&t);
 }
 
@@ -633,6 +661,7 @@ int main(void)
 	        cmocka_unit_test(expire_bounded_and_on_lookup),
 	        cmocka_unit_test(tcp_port_reuse),
 	        cmocka_unit_test(eviction_oldest_first),
+	        cmocka_unit_test(lru_step),
 	        cmocka_unit_test(churn),
 	        cmocka_unit_test(hash_symmetry),
 	        cmocka_unit_test(config_and_memory),
