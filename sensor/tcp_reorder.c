@@ -4,7 +4,7 @@
  * hole usually fills from the front while later segments append at the
  * back, so both ends are O(1); a segment landing in the middle walks the
  * list, which the byte limits keep short (64 KiB / 48 bytes of overhead
- * bounds it at ~1,400 one-byte segments).
+ * bounds it at ~1,300 one-byte segments).
  *
  * Invariant: every held segment starts at or after next_seq, the list is
  * sorted and no two held segments overlap. Delivery never moves next_seq
