@@ -65,7 +65,7 @@ struct hl_tls_hello {
 /* Return nonzero to stop (feed returns that value). */
 typedef int (*hl_tls_hello_fn)(void *ctx, const struct hl_tls_hello *hello);
 
-/* One client->server direction: 16 KiB + 16 bytes, almost all of it the
+/* One client->server direction: 16404 bytes, almost all of it the
  * reassembly buffer for hellos split across records or segments (common:
  * post-quantum key shares make hellos of ~1.8 KiB, over one MSS). */
 struct hl_tls_state {
