@@ -16,7 +16,7 @@
 #include "hotline/matcher.h"
 
 /* The flow as its initiator (client) sees it. */
-struct hl_flow_tuple {
+struct hl_sighting_flow {
 	uint8_t family; /* 4 or 6 */
 	uint8_t proto;  /* IP protocol number */
 	uint8_t src[16];
@@ -60,7 +60,7 @@ struct hl_sighting {
 	size_t value_len;
 	bool has_offset; /* payload: stream/datagram end offset of the match */
 	uint64_t offset;
-	struct hl_flow_tuple flow;
+	struct hl_sighting_flow flow;
 	struct hl_sighting_geo geo;
 	struct hl_sighting_asn asn;
 	struct hl_sighting_evidence evidence;

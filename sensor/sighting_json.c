@@ -77,7 +77,7 @@ static json_t *indicator_json(const struct hl_indicator *ind)
 	return o;
 }
 
-static json_t *flow_json(const struct hl_flow_tuple *f)
+static json_t *flow_json(const struct hl_sighting_flow *f)
 {
 	char src[HL_IP_STR_MAX], dst[HL_IP_STR_MAX];
 	if (hl_addr_format(f->family, f->src, src, sizeof src) != 0 ||
