@@ -58,6 +58,8 @@ int hl_decoder_init(struct hl_decoder *d, const struct hl_decoder_config *cfg)
 	struct hl_defrag_config dc = {0};
 	if (cfg != NULL)
 		dc = cfg->defrag;
+	if (!hl_defrag_config_valid(&dc))
+		return HL_EINVAL;
 	d->defrag = hl_defrag_new(&dc);
 	if (d->defrag == NULL)
 		return HL_ENOMEM;
