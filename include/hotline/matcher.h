@@ -83,6 +83,9 @@ size_t hl_matcher_count(const hl_matcher_t *m);
 const struct hl_indicator *hl_matcher_indicator(const hl_matcher_t *m, uint32_t idx);
 uint64_t hl_matcher_version(const hl_matcher_t *m);
 void hl_matcher_set_version(hl_matcher_t *m, uint64_t version);
+/* True when the matcher holds content/regex indicators, i.e. payload scans
+ * and streams can find something (a sensor may skip them otherwise). */
+bool hl_matcher_has_payload(const hl_matcher_t *m);
 /* SHA-256 of the canonical form of the compiled indicators (hl_iset_hash). */
 void hl_matcher_hash(const hl_matcher_t *m, uint8_t out[HL_SHA256_LEN]);
 /* Bytes held by the matcher (indicators, tables, Hyperscan databases). */

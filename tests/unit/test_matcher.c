@@ -635,6 +635,8 @@ static void scratch_grows_for_a_second_matcher(void **state)
 	hl_matcher_t *ma = compile(a, 1, NULL, 0, NULL, NULL);
 	hl_matcher_t *mb = compile(b, 2, NULL, 0, NULL, NULL);
 	hl_matcher_t *mn = compile(none, 1, NULL, 0, NULL, NULL);
+	assert_true(hl_matcher_has_payload(ma));
+	assert_false(hl_matcher_has_payload(mn));
 	hl_scratch_t *s = hl_scratch_new(ma);
 	assert_int_equal(hl_scratch_grow(s, mb), 0);
 	assert_int_equal(hl_scratch_grow(s, mn), 0);
