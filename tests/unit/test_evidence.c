@@ -989,6 +989,39 @@ static void other_link_type_is_dropped_and_counted(void **state)
 	hl_evidence_store_close(&s);
 }
 
+static void file_carries_the_linktype_not_the_dlt(void **state)
+{
+	(void)state;
+	char dir[512];
+	fresh_dir("dltraw", dir, sizeof dir);
+	struct hl_evidence_config cfg;
+	hl_evidence_config_init(&cfg);
+	cfg.packets_after = 0;
+	hl_evidence_store_t *s = open_store(dir, &cfg);
+	hl_evidence_worker_t *w = hl_evidence_worker_new(s);
+	hl_evidence_flow_t *f = hl_evidence_flow_new(w);
+	struct hl_frame fr = frame_of(0, 40, 0, DLT_RAW);
+	assert_int_equal(hl_evidence_add_packet(f, &fr), 0);
+	assert_int_equal(hl_evidence_trigger(f), 1);
+	const struct hl_evidence_result *r = hl_evidence_result(f);
+	assert_int_equal(r->rc, 0);
+	FILE *fp = fopen(r->path, "rb");
+	assert_non_null(fp);
+	uint8_t hdr[24];
+	assert_int_equal(fread(hdr, 1, sizeof hdr, fp), sizeof hdr);
+	fclose(fp);
+	uint32_t magic, linktype, snaplen;
+	memcpy(&magic, hdr, 4);
+	memcpy(&snaplen, hdr + 16, 4);
+	memcpy(&linktype, hdr + 20, 4);
+	assert_int_equal(magic, 0xa1b2c3d4u); /* microseconds, host order */
+	assert_int_equal(snaplen, HL_EVIDENCE_SNAPLEN);
+	assert_int_equal(linktype, 101); /* LINKTYPE_RAW, whatever DLT_RAW is here */
+	hl_evidence_flow_destroy(&f);
+	hl_evidence_worker_destroy(&w);
+	hl_evidence_store_close(&s);
+}
+
 /* ---- config and threads ---- */
 
 static void bad_config_is_refused(void **state)
@@ -1110,6 +1143,7 @@ int main(void)
 	        cmocka_unit_test(short_write_is_counted_and_cleaned_up),
 	        cmocka_unit_test(memory_cap_refuses_flows_and_cuts_short),
 	        cmocka_unit_test(other_link_type_is_dropped_and_counted),
+	        cmocka_unit_test(file_carries_the_linktype_not_the_dlt),
 	        cmocka_unit_test(bad_config_is_refused),
 	        cmocka_unit_test(workers_share_one_disk_cap),
 	};
