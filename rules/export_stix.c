@@ -330,15 +330,17 @@ static int64_t wall_clock_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Identities to write: each indicator's first source, once, in order. */
+/* TLP levels used, and the identities to write: each indicator's first
+ * source, once, in order of first use (jansson keeps insertion order). */
 static int collect(const struct hl_indicator **v, size_t n, bool used_tlp[HL_TLP_COUNT],
                    json_t *names)
 {
 	for (size_t i = 0; i < n; i++) {
 		if ((unsigned)v[i]->tlp < HL_TLP_COUNT)
 			used_tlp[v[i]->tlp] = true;
-		if (v[i]->sources.n > 0 &&
-		    json_array_append_new(names, json_string(v[i]->sources.v[0])))
+		const char *s = v[i]->sources.n > 0 ? v[i]->sources.v[0] : NULL;
+		if (s != NULL && json_object_get(names, s) == NULL &&
+		    json_object_set_new(names, s, json_true()) != 0)
 			return HL_EINVAL;
 	}
 	return 0;
@@ -350,8 +352,8 @@ static int write_objects(FILE *out, const struct hl_indicator **v, size_t n, int
 	if (hl_time_format(now, created, sizeof created) != 0)
 		return HL_EINVAL;
 	bool used[HL_TLP_COUNT] = {false};
-	json_t *names = json_array(), *seen = json_object();
-	int rc = names != NULL && seen != NULL ? collect(v, n, used, names) : HL_ENOMEM;
+	json_t *names = json_object();
+	int rc = names != NULL ? collect(v, n, used, names) : HL_ENOMEM;
 	bool first = true;
 	for (int t = 0; rc == 0 && t < HL_TLP_COUNT; t++) {
 		if (used[t]) {
@@ -359,24 +361,19 @@ static int write_objects(FILE *out, const struct hl_indicator **v, size_t n, int
 			first = false;
 		}
 	}
-	size_t i;
-	json_t *name;
-	json_array_foreach(names, i, name)
+	const char *name;
+	json_t *unused;
+	json_object_foreach(names, name, unused)
 	{
-		const char *s = json_string_value(name);
-		if (rc != 0 || json_object_get(seen, s) != NULL)
-			continue;
-		rc = json_object_set_new(seen, s, json_true()) != 0
-		             ? HL_ENOMEM
-		             : emit(out, identity_object(s, created), first);
+		if (rc == 0)
+			rc = emit(out, identity_object(name, created), first);
 		first = false;
 	}
-	for (i = 0; rc == 0 && i < n; i++) {
+	for (size_t i = 0; rc == 0 && i < n; i++) {
 		rc = emit(out, indicator_object(v[i], created), first);
 		first = false;
 	}
 	json_decref(names);
-	json_decref(seen);
 	return rc;
 }
 
