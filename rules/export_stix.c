@@ -306,9 +306,12 @@ static int emit(FILE *out, json_t *obj, bool first)
 	if (text == NULL)
 		return HL_ENOMEM;
 	int rc = fputs(first ? "\n    " : ",\n    ", out) < 0 ? HL_EIO : 0;
-	for (const char *p = text; rc == 0 && *p != '\0'; p++) {
-		if (fputc(*p, out) == EOF || (*p == '\n' && fputs("    ", out) < 0))
+	for (const char *p = text; rc == 0 && *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl != NULL ? (size_t)(nl - p) + 1 : strlen(p);
+		if (fwrite(p, 1, n, out) != n || (nl != NULL && fputs("    ", out) < 0))
 			rc = HL_EIO;
+		p += n;
 	}
 	free(text);
 	return rc;
