@@ -42,6 +42,7 @@ struct options {
 	bool deterministic;
 	bool quiet;
 	char sensor_name[256];
+	struct hl_evidence_config evidence;
 };
 
 static void usage(FILE *out)
@@ -75,6 +76,12 @@ static void usage(FILE *out)
 	      "  -w, --workers N          worker threads (default: cores - 1, at least 1)\n"
 	      "      --max-flows N        flows per worker (65536)\n"
 	      "      --stream-depth BYTES payload scanned per TCP direction, 0 = all (1048576)\n"
+	      "evidence:\n"
+	      "      --evidence-dir DIR   write each sighting's flow packets as DIR/<sha256>.pcap\n"
+	      "      --evidence-max-bytes N  disk cap, oldest files removed first (1 GiB)\n"
+	      "      --evidence-packets-before N  packets kept before the match (16)\n"
+	      "      --evidence-packets-after N   packets added after it (16)\n"
+	      "      --evidence-memory N  bytes of kept packets per worker (32 MiB)\n"
 	      "stats:\n"
 	      "      --stats-interval S   print stats every S seconds (0: only at exit)\n"
 	      "      --stats-json         stats as JSON lines\n"
@@ -106,7 +113,11 @@ static void install_signals(void)
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* SIGHUP only raises a flag: restart the read it lands in, or a
+	 * replay from a pipe would see a short read and end. SIGINT/SIGTERM
+	 * are meant to cut reads short. */
 	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -148,6 +159,11 @@ enum {
 	OPT_STATS_INTERVAL,
 	OPT_STATS_JSON,
 	OPT_VERSION,
+	OPT_EVIDENCE_DIR,
+	OPT_EVIDENCE_MAX,
+	OPT_EVIDENCE_BEFORE,
+	OPT_EVIDENCE_AFTER,
+	OPT_EVIDENCE_MEMORY,
 };
 
 static const struct option long_options[] = {
@@ -175,6 +191,11 @@ static const struct option long_options[] = {
         {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"stats-json", no_argument, NULL, OPT_STATS_JSON},
         {"version", no_argument, NULL, OPT_VERSION},
+        {"evidence-dir", required_argument, NULL, OPT_EVIDENCE_DIR},
+        {"evidence-max-bytes", required_argument, NULL, OPT_EVIDENCE_MAX},
+        {"evidence-packets-before", required_argument, NULL, OPT_EVIDENCE_BEFORE},
+        {"evidence-packets-after", required_argument, NULL, OPT_EVIDENCE_AFTER},
+        {"evidence-memory", required_argument, NULL, OPT_EVIDENCE_MEMORY},
         {NULL, 0, NULL, 0},
 };
 
@@ -278,6 +299,29 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_STATS_JSON:
 			e->stats_json = true;
 			break;
+		case OPT_EVIDENCE_DIR:
+			o->evidence.dir = optarg;
+			break;
+		case OPT_EVIDENCE_MAX:
+			if (!parse_u64(optarg, UINT64_MAX, &v) || v == 0)
+				return bad_value("--evidence-max-bytes", optarg);
+			o->evidence.max_bytes = v;
+			break;
+		case OPT_EVIDENCE_BEFORE:
+			if (!parse_u64(optarg, HL_EVIDENCE_MAX_PACKETS, &v))
+				return bad_value("--evidence-packets-before", optarg);
+			o->evidence.packets_before = (uint32_t)v;
+			break;
+		case OPT_EVIDENCE_AFTER:
+			if (!parse_u64(optarg, HL_EVIDENCE_MAX_PACKETS, &v))
+				return bad_value("--evidence-packets-after", optarg);
+			o->evidence.packets_after = (uint32_t)v;
+			break;
+		case OPT_EVIDENCE_MEMORY:
+			if (!parse_u64(optarg, UINT64_MAX, &v) || v == 0)
+				return bad_value("--evidence-memory", optarg);
+			o->evidence.worker_memory = v;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -360,6 +404,8 @@ int main(int argc, char **argv)
 {
 	static struct options o;
 	hl_engine_config_init(&o.engine);
+	hl_evidence_config_init(&o.evidence);
+	o.evidence.log = stderr;
 	o.engine.workers = (unsigned)default_workers();
 	if (gethostname(o.sensor_name, sizeof o.sensor_name - 1) != 0)
 		snprintf(o.sensor_name, sizeof o.sensor_name, "sensor");
@@ -389,7 +435,18 @@ int main(int argc, char **argv)
 		outs[n_outs++] = expect_sink;
 	}
 
+	hl_evidence_store_t *evidence = NULL;
+	if (o.evidence.dir != NULL) {
+		int err = 0;
+		evidence = hl_evidence_store_open(&o.evidence, &err);
+		if (evidence == NULL) {
+			fprintf(stderr, "hotline-sensor: evidence directory %s: %s\n",
+			        o.evidence.dir, hl_strerror(err));
+			goto out;
+		}
+	}
 	install_signals();
+	o.engine.worker.evidence = evidence;
 	o.engine.worker.matcher = matcher;
 	o.engine.worker.outputs = outs;
 	o.engine.worker.n_outputs = n_outs;
@@ -421,6 +478,7 @@ int main(int argc, char **argv)
 out:
 	for (size_t i = 0; i < n_outs; i++)
 		hl_output_close(&outs[i]);
+	hl_evidence_store_close(&evidence);
 	hl_matcher_destroy(&matcher);
 	return status;
 }
