@@ -104,12 +104,32 @@ struct hl_match {
 typedef int (*hl_match_fn)(void *ctx, const struct hl_match *match);
 
 /* Match a normalised observation (names already through
- * hl_name_normalise; payload as raw bytes) at time ts (µs). Returns the
+ * hl_name_normalise; payload as raw bytes; src_ip/dst_ip as 4 or 16
+ * address bytes in network order) at time ts (µs). Returns the
  * number of matches reported (>= 0) or a negative HL_E* code. */
 int hl_match_field(const hl_matcher_t *m, hl_scratch_t *s, enum hl_field field, const void *data,
                    size_t len, int64_t ts, hl_match_fn fn, void *ctx);
 /* field is HL_FIELD_SRC_IP or HL_FIELD_DST_IP; family 4 or 6. */
 int hl_match_addr(const hl_matcher_t *m, enum hl_field field, int family, const uint8_t *addr,
                   int64_t ts, hl_match_fn fn, void *ctx);
+
+/* Streaming payload match for one TCP direction: the pattern may be split
+ * over any number of scans and is still found, once per stream, with
+ * hl_match.offset its end offset counted from the stream's first byte.
+ * hl_stream_open allocates the Hyperscan stream state (call it at flow
+ * set-up, not per packet); the matcher must outlive its streams. A matcher
+ * without payload indicators gives streams that never match. field is what
+ * matches report (HL_FIELD_TCP_PAYLOAD normally). NULL on out of memory. */
+typedef struct hl_stream hl_stream_t;
+hl_stream_t *hl_stream_open(const hl_matcher_t *m, enum hl_field field);
+/* Scan the next bytes at time ts (µs). Returns matches reported (>= 0) or
+ * a negative HL_E* code. When fn asks to stop, the stream reports nothing
+ * more. */
+int hl_stream_scan(hl_stream_t *st, hl_scratch_t *s, const void *data, size_t len, int64_t ts,
+                   hl_match_fn fn, void *ctx);
+/* End the stream, reporting matches that needed the end of data (a
+ * pattern ending in '$'); fn may be NULL to drop them. Frees *st_p and
+ * sets it NULL (NULL accepted). Returns matches reported or HL_E*. */
+int hl_stream_close(hl_stream_t **st_p, hl_scratch_t *s, int64_t ts, hl_match_fn fn, void *ctx);
 
 #endif
