@@ -232,16 +232,16 @@ static int teardown(void **state)
 
 /* Inputs shared by several tests. */
 static const char set_native[] =
-        "{\"type\":\"domain\",\"value\":\"evil.example\",\"tlp\":\"amber\",\"sources\":[\"alpha\"]}"
+        "{\"type\":\"domain\",\"value\":\"evil.example\",\"tlp\":\"amber\",\"source\":[\"alpha\"]}"
         "\n"
-        "{\"type\":\"ip\",\"value\":\"203.0.113.0/24\",\"tlp\":\"green\",\"sources\":[\"alpha\"]}\n"
+        "{\"type\":\"ip\",\"value\":\"203.0.113.0/24\",\"tlp\":\"green\",\"source\":[\"alpha\"]}\n"
         "{\"type\":\"url\",\"value\":\"malware.example/payload.bin\",\"tlp\":\"amber\","
-        "\"sources\":[\"alpha\"]}\n"
+        "\"source\":[\"alpha\"]}\n"
         "{\"type\":\"url\",\"value\":\"shop.example/cart?item=42\",\"tlp\":\"amber\","
-        "\"sources\":[\"alpha\"]}\n"
-        "{\"type\":\"uri\",\"value\":\"/gate.php\",\"tlp\":\"amber\",\"sources\":[\"alpha\"]}\n"
+        "\"source\":[\"alpha\"]}\n"
+        "{\"type\":\"uri\",\"value\":\"/gate.php\",\"tlp\":\"amber\",\"source\":[\"alpha\"]}\n"
         "{\"type\":\"ip\",\"value\":\"2001:db8:bad::/48\",\"tlp\":\"amber\","
-        "\"sources\":[\"alpha\"]}\n";
+        "\"source\":[\"alpha\"]}\n";
 
 static const char set_list[] = "# a list\n"
                                "tracker.example\n"
