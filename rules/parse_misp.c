@@ -182,7 +182,12 @@ static int add_one(struct misp *m, unsigned long line, const struct attr *a, enu
 		               a->type, excerpt(value, shown, sizeof shown), why);
 		rc = 0;
 	} else if (rc == 0) {
+		char id[HL_INDICATOR_ID_MAX];
+		snprintf(id, sizeof id, "%s", ind.id);
 		rc = hl_iset_add(m->out, &ind, NULL);
+		if (rc == HL_EEXISTS)
+			hl_diag_report(m->diag, HL_DIAG_ERROR, m->name, line,
+			               "id %s already names an indicator with another value", id);
 		rc = rc == HL_ENOMEM ? rc : 0;
 	}
 	hl_indicator_clear(&ind);

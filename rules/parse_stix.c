@@ -273,8 +273,11 @@ static int cmp_term(struct pat *pt)
 	pat_ws(pt);
 	if (pt->p == pt->end)
 		return pat_stop(pt, PAT_BAD, "missing value after '='");
-	if (*pt->p != '\'')
+	char v0 = *pt->p;
+	if (v0 != '\'' && (is_alpha(v0) || is_digit(v0) || v0 == '-' || v0 == '('))
 		return pat_stop(pt, PAT_SKIP, "pattern compares with a value that is not a string");
+	if (v0 != '\'')
+		return pat_stop(pt, PAT_BAD, "expected a value after '='");
 	char *value = NULL;
 	int rc = pat_string(pt, &value);
 	if (rc != PAT_OK)
@@ -722,8 +725,13 @@ static int add_value(const struct stix *sx, unsigned long line, const struct met
 		hl_indicator_clear(&ind);
 		return 0;
 	}
+	char id[HL_INDICATOR_ID_MAX];
+	snprintf(id, sizeof id, "%s", ind.id);
 	rc = hl_iset_add(sx->out, &ind, NULL);
 	hl_indicator_clear(&ind);
+	if (rc == HL_EEXISTS)
+		hl_diag_report(sx->diag, HL_DIAG_ERROR, sx->name, line,
+		               "id %s already names an indicator with another value", id);
 	return rc == HL_ENOMEM ? rc : 0;
 }
 

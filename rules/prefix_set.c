@@ -10,10 +10,14 @@
  * and a lookup visits only the nodes on its path: never more than the
  * distinct prefix lengths above it (<= 33 or 129).
  *
- * Each node stores its full (masked) key so a lookup can verify skipped
- * bits. Keys live beside the nodes in a parallel array with a per-family
- * width (4 or 16 bytes), so IPv4 pays 20 bytes per node, IPv6 32. Nodes are
- * indices into one growable array: cheap to build, compact, relocatable.
+ * Each node stores its full (masked) key right after its links, in one
+ * growable array per family with a stride of 16 + 4 or 16 + 16 bytes
+ * (IPv4 20 bytes a node, IPv6 32): one cache line per visited node, links
+ * are indices, the array is cheap to build and relocatable. As in a
+ * crit-bit tree, walks test only the bit a node branches on and compare a
+ * key only at nodes carrying values (lookup) or once per insert: a branch
+ * node whose key does not match leads only to nodes that will not match
+ * either, so skipping its comparison changes nothing but the cost.
  *
  * Values: the first sits in the node; once a prefix has two or more, the
  * node holds the tail of a circular singly linked list in a shared overflow
@@ -47,9 +51,10 @@ struct ps_overflow {
 	uint32_t next;
 };
 
+/* A node is struct ps_node followed by width key bytes (host bits zero). */
 struct ps_trie {
-	struct ps_node *nodes;
-	uint8_t *keys; /* width bytes per node, host bits zero */
+	uint8_t *nodes;
+	size_t stride;
 	uint32_t n, cap;
 	uint32_t root;
 	unsigned width;   /* 4 or 16 */
@@ -69,6 +74,17 @@ static void trie_init(struct ps_trie *t, unsigned width)
 	t->root = NIL;
 	t->width = width;
 	t->maxbits = width * 8;
+	t->stride = sizeof(struct ps_node) + width;
+}
+
+static inline struct ps_node *node_at(const struct ps_trie *t, uint32_t i)
+{
+	return (struct ps_node *)(void *)(t->nodes + (size_t)i * t->stride);
+}
+
+static inline const uint8_t *key_at(const struct ps_trie *t, uint32_t i)
+{
+	return t->nodes + (size_t)i * t->stride + sizeof(struct ps_node);
 }
 
 hl_prefix_set_t *hl_prefix_set_new(void)
@@ -87,9 +103,7 @@ void hl_prefix_set_destroy(hl_prefix_set_t **set_p)
 		return;
 	hl_prefix_set_t *set = *set_p;
 	free(set->t4.nodes);
-	free(set->t4.keys);
 	free(set->t6.nodes);
-	free(set->t6.keys);
 	free(set->ovf);
 	free(set);
 	*set_p = NULL;
@@ -144,23 +158,19 @@ static int trie_node_new(struct ps_trie *t, const uint8_t *addr, unsigned plen, 
 		if (t->cap == MAX_NODES)
 			return HL_ELIMIT;
 		uint32_t cap = grown_cap(t->cap, MAX_NODES);
-		struct ps_node *nodes = realloc(t->nodes, (size_t)cap * sizeof *nodes);
+		uint8_t *nodes = realloc(t->nodes, (size_t)cap * t->stride);
 		if (nodes == NULL)
 			return HL_ENOMEM;
 		t->nodes = nodes;
-		uint8_t *keys = realloc(t->keys, (size_t)cap * t->width);
-		if (keys == NULL)
-			return HL_ENOMEM;
-		t->keys = keys;
 		t->cap = cap;
 	}
 	uint32_t i = t->n++;
-	struct ps_node *nd = &t->nodes[i];
+	struct ps_node *nd = node_at(t, i);
 	nd->child[0] = nd->child[1] = NIL;
 	nd->value = 0;
 	nd->plen = (uint8_t)plen;
 	nd->flags = 0;
-	uint8_t *key = t->keys + (size_t)i * t->width;
+	uint8_t *key = (uint8_t *)nd + sizeof *nd;
 	memset(key, 0, t->width);
 	unsigned full = plen / 8, rest = plen % 8;
 	memcpy(key, addr, full);
@@ -170,20 +180,47 @@ static int trie_node_new(struct ps_trie *t, const uint8_t *addr, unsigned plen, 
 	return 0;
 }
 
+static void link_node(struct ps_trie *t, uint32_t parent, unsigned dir, uint32_t idx)
+{
+	if (parent == NIL)
+		t->root = idx;
+	else
+		node_at(t, parent)->child[dir] = idx;
+}
+
 /* Find or create the node for addr/plen; *out is its index. */
 static int trie_insert(struct ps_trie *t, const uint8_t *addr, unsigned plen, uint32_t *out)
 {
-	uint32_t *link = &t->root; /* re-derived after every allocation */
+	int rc;
+	if (t->root == NIL) {
+		if ((rc = trie_node_new(t, addr, plen, out)) != 0)
+			return rc;
+		t->root = *out;
+		return 0;
+	}
+	/* First walk: follow addr's bits as far as they go and compare with
+	 * the key found there. Every node on the path is an ancestor of that
+	 * node, so `diff` (first differing bit) holds for all of them. */
+	uint32_t cur = t->root;
+	for (;;) {
+		const struct ps_node *nd = node_at(t, cur);
+		if (nd->plen >= plen)
+			break;
+		uint32_t next = nd->child[key_bit(addr, nd->plen)];
+		if (next == NIL)
+			break;
+		cur = next;
+	}
+	unsigned stop_plen = node_at(t, cur)->plen;
+	unsigned diff = common_bits(addr, key_at(t, cur), plen < stop_plen ? plen : stop_plen);
+
+	/* Second walk: the same path, to where the new prefix belongs. */
 	uint32_t parent = NIL;
 	unsigned dir = 0;
-	uint32_t cur = t->root;
-	int rc;
-
+	cur = t->root;
 	while (cur != NIL) {
-		const struct ps_node *nd = &t->nodes[cur];
-		const uint8_t *key = t->keys + (size_t)cur * t->width;
-		unsigned limit = plen < nd->plen ? plen : nd->plen;
-		unsigned common = common_bits(addr, key, limit);
+		const struct ps_node *nd = node_at(t, cur);
+		unsigned common = diff < nd->plen ? diff : nd->plen;
 		if (common == nd->plen) {
 			if (nd->plen == plen) {
 				*out = cur;
@@ -196,40 +233,33 @@ static int trie_insert(struct ps_trie *t, const uint8_t *addr, unsigned plen, ui
 			continue;
 		}
 		/* The new prefix and nd part ways at bit `common` (< nd->plen). */
-		uint32_t old = cur;
-		unsigned old_dir = key_bit(key, common);
-		uint32_t fresh;
+		uint32_t old = cur, fresh;
+		unsigned old_dir = key_bit(key_at(t, old), common);
 		if (common == plen) {
-			/* New prefix is an ancestor of nd: insert it above. */
+			/* The new prefix is an ancestor of nd: insert it above. */
 			if ((rc = trie_node_new(t, addr, plen, &fresh)) != 0)
 				return rc;
-			t->nodes[fresh].child[old_dir] = old;
-		} else {
-			uint32_t branch;
-			if ((rc = trie_node_new(t, addr, common, &branch)) != 0)
-				return rc;
-			if ((rc = trie_node_new(t, addr, plen, &fresh)) != 0) {
-				t->n--; /* branch not linked yet: drop it */
-				return rc;
-			}
-			t->nodes[branch].child[old_dir] = old;
-			t->nodes[branch].child[!old_dir] = fresh;
-			link = parent == NIL ? &t->root : &t->nodes[parent].child[dir];
-			*link = branch;
+			node_at(t, fresh)->child[old_dir] = old;
+			link_node(t, parent, dir, fresh);
 			*out = fresh;
 			return 0;
 		}
-		link = parent == NIL ? &t->root : &t->nodes[parent].child[dir];
-		*link = fresh;
+		uint32_t branch;
+		if ((rc = trie_node_new(t, addr, common, &branch)) != 0)
+			return rc;
+		if ((rc = trie_node_new(t, addr, plen, &fresh)) != 0) {
+			t->n--; /* branch not linked yet: drop it */
+			return rc;
+		}
+		node_at(t, branch)->child[old_dir] = old;
+		node_at(t, branch)->child[!old_dir] = fresh;
+		link_node(t, parent, dir, branch);
 		*out = fresh;
 		return 0;
 	}
-	uint32_t fresh;
-	if ((rc = trie_node_new(t, addr, plen, &fresh)) != 0)
+	if ((rc = trie_node_new(t, addr, plen, out)) != 0)
 		return rc;
-	link = parent == NIL ? &t->root : &t->nodes[parent].child[dir];
-	*link = fresh;
-	*out = fresh;
+	link_node(t, parent, dir, *out);
 	return 0;
 }
 
@@ -254,7 +284,7 @@ static int overflow_new(hl_prefix_set_t *set, uint32_t value, uint32_t *out)
 
 static int node_add_value(hl_prefix_set_t *set, struct ps_trie *t, uint32_t idx, uint32_t value)
 {
-	struct ps_node *nd = &t->nodes[idx];
+	struct ps_node *nd = node_at(t, idx);
 	if (!(nd->flags & NODE_HAS_VALUE)) {
 		nd->value = value;
 		nd->flags = NODE_HAS_VALUE;
@@ -330,11 +360,12 @@ size_t hl_prefix_set_lookup(const hl_prefix_set_t *set, int family, const uint8_
 	unsigned nhits = 0;
 	uint32_t cur = t->root;
 	while (cur != NIL) {
-		const struct ps_node *nd = &t->nodes[cur];
-		if (!key_covers(t->keys + (size_t)cur * t->width, nd->plen, addr))
-			break;
-		if (nd->flags & NODE_HAS_VALUE)
+		const struct ps_node *nd = node_at(t, cur);
+		if (nd->flags & NODE_HAS_VALUE) {
+			if (!key_covers(key_at(t, cur), nd->plen, addr))
+				break;
 			hits[nhits++] = cur;
+		}
 		if (nd->plen >= t->maxbits)
 			break;
 		cur = nd->child[key_bit(addr, nd->plen)];
@@ -342,7 +373,7 @@ size_t hl_prefix_set_lookup(const hl_prefix_set_t *set, int family, const uint8_
 	size_t calls = 0;
 	bool stop = false;
 	while (nhits > 0 && !stop)
-		calls += node_report(set, &t->nodes[hits[--nhits]], fn, ctx, &stop);
+		calls += node_report(set, node_at(t, hits[--nhits]), fn, ctx, &stop);
 	return calls;
 }
 
@@ -361,12 +392,11 @@ bool hl_prefix_set_covers(const hl_prefix_set_t *set, int family, const uint8_t 
 		return false;
 	uint32_t cur = t->root;
 	while (cur != NIL) {
-		const struct ps_node *nd = &t->nodes[cur];
-		if (nd->plen > plen ||
-		    !key_covers(t->keys + (size_t)cur * t->width, nd->plen, addr))
+		const struct ps_node *nd = node_at(t, cur);
+		if (nd->plen > plen)
 			return false;
 		if (nd->flags & NODE_HAS_VALUE)
-			return true;
+			return key_covers(key_at(t, cur), nd->plen, addr);
 		if (nd->plen >= t->maxbits)
 			return false;
 		cur = nd->child[key_bit(addr, nd->plen)];
@@ -384,8 +414,8 @@ size_t hl_prefix_set_memory(const hl_prefix_set_t *set)
 	if (set == NULL)
 		return 0;
 	size_t bytes = sizeof *set;
-	bytes += (size_t)set->t4.cap * (sizeof(struct ps_node) + set->t4.width);
-	bytes += (size_t)set->t6.cap * (sizeof(struct ps_node) + set->t6.width);
+	bytes += (size_t)set->t4.cap * set->t4.stride;
+	bytes += (size_t)set->t6.cap * set->t6.stride;
 	bytes += (size_t)set->ovfcap * sizeof(struct ps_overflow);
 	return bytes;
 }
