@@ -12,14 +12,15 @@
  *           call timed alone; a baseline loop times an FNV-1a hash of the
  *           same observations the same way, so the clock's own cost shows.
  * Memory: resident set size from /proc/self/statm (second field) sampled
- * just before and after a stage, with the stage's result kept alive; plus
- * hl_matcher_memory().
+ * just before and after a stage, with the stage's result kept alive; the
+ * "before" sample follows malloc_trim(0), so that memory freed by earlier
+ * stages and reused by this one counts. Plus hl_matcher_memory().
  *
  * usage: bench_rules [--quick] [--json] [--seed N] [--lookups N] [SIZE...]
  * Default sizes 1000 10000 100000 1000000; --quick: 1000 10000.
  * A program, never a timed test: scripts/bench runs it.
  */
-#include <errno.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,6 +79,7 @@ static uint64_t now_ns(void)
 
 static double rss_mb(void)
 {
+	malloc_trim(0);
 	FILE *f = fopen("/proc/self/statm", "r");
 	unsigned long size = 0, resident = 0;
 	if (f == NULL)
