@@ -598,6 +598,50 @@ static void cli_match(void **state)
 	result_free(&r);
 }
 
+/* The bundled demo set (configs/) stays valid, and shows what the demo
+ * promises: a merge, skipped MISP attributes, one expired indicator, one
+ * allowlisted whole, and the demo's four lookups. */
+static void cli_bundled_demo_set(void **state)
+{
+	struct ctx *c = *state;
+	struct result r;
+	const char *dir = HOTLINE_SOURCE_DIR "/configs/indicators/";
+	char alpha[512], community[512], stix[512], misp[512];
+	snprintf(alpha, sizeof alpha, "%salpha.jsonl", dir);
+	snprintf(community, sizeof community, "%scommunity.txt", dir);
+	snprintf(stix, sizeof stix, "%sbravo-stix.json", dir);
+	snprintf(misp, sizeof misp, "%sbravo-misp-event.json", dir);
+	const char *allow = HOTLINE_SOURCE_DIR "/configs/allowlist.txt";
+
+	run(c, &r, "check", "--now", "2025-06-01T00:00:00Z", "--allowlist", allow, alpha, community,
+	    stix, misp, NULL);
+	assert_status(&r, 0);
+	assert_contains(r.out, "42 indicators (36 after merge) from 4 files: 0 errors, 1 warnings, "
+	                       "2 skipped, 1 expired\n");
+	assert_contains(r.err, "alpha.jsonl: warning: ");
+	assert_contains(r.err, "192.0.2.53");
+	result_free(&r);
+
+	run(c, &r, "compile", "--now", "2025-06-01T00:00:00Z", "--allowlist", allow, "-o",
+	    "@demo.hlx", alpha, community, stix, misp, NULL);
+	assert_status(&r, 0);
+	assert_contains(r.out, "indicators:   36 in, 35 compiled\n");
+	assert_contains(r.out, "expired:      1\n");
+	assert_contains(r.out, "allowlisted:  1\n");
+	result_free(&r);
+
+	expect_match(c, "@demo.hlx", "dns.query", "www.evil.example", 0,
+	             "\tdomain\tevil.example\tred\talpha,bravo\n");
+	expect_match(c, "@demo.hlx", "dns.query", "notevil.example", 1, NULL);
+	expect_match(c, "@demo.hlx", "dst_ip", "203.0.113.77", 0, "\t203.0.113.0/25\t");
+	expect_match(c, "@demo.hlx", "http.url", "malware.example/payload.bin?x=1", 0,
+	             "\turl\tmalware.example/payload.bin\t");
+	/* allowlisted: the resolver never produces a sighting */
+	expect_match(c, "@demo.hlx", "dst_ip", "192.0.2.53", 1, NULL);
+	expect_match(c, "@demo.hlx", "tcp.payload", "GET /HOTLINE-DEMO-EXFIL HTTP/1.1", 0,
+	             "\tcontent\thotline-demo-exfil\t");
+}
+
 /* Copy from to to, keeping the first keep bytes (0: all) and flipping the
  * middle byte when flip is set. */
 static void corrupt_copy(const struct ctx *c, const char *from, const char *to, size_t keep,
@@ -655,6 +699,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(cli_convert_roundtrip, setup, teardown),
 	        cmocka_unit_test_setup_teardown(cli_diff, setup, teardown),
 	        cmocka_unit_test_setup_teardown(cli_match, setup, teardown),
+	        cmocka_unit_test_setup_teardown(cli_bundled_demo_set, setup, teardown),
 	        cmocka_unit_test_setup_teardown(cli_corrupt_hlx, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
