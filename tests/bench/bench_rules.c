@@ -70,6 +70,29 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Wall and CPU seconds of one stage: on a shared machine the CPU time
+ * shows what the stage costs, the wall time what a user waits. */
+struct span {
+	double wall, cpu;
+};
+
+static double cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct span span_start(void)
+{
+	return (struct span){.wall = now_s(), .cpu = cpu_s()};
+}
+
+static struct span span_end(struct span start)
+{
+	return (struct span){.wall = now_s() - start.wall, .cpu = cpu_s() - start.cpu};
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -321,7 +344,7 @@ done:
 
 struct run {
 	size_t size, indicators;
-	double gen_s, parse_s, compile_s, save_s, load_s;
+	struct span gen, parse, compile, save, load;
 	double native_mb, hlx_mb, matcher_mb;
 	double rss_parse_mb, rss_compile_mb, rss_load_mb;
 	size_t obs;
@@ -347,9 +370,9 @@ static int bench_one(size_t n, uint64_t seed, size_t n_obs, const char *dir, str
 	hl_iset_t *gen = NULL, *parsed = NULL;
 	hl_matcher_t *m = NULL, *loaded = NULL;
 
-	double t = now_s();
+	struct span t = span_start();
 	gen = generate(n, seed, &s);
-	out->gen_s = now_s() - t;
+	out->gen = span_end(t);
 	if (gen == NULL)
 		goto done;
 	FILE *f = fopen(native, "w");
@@ -364,36 +387,36 @@ static int bench_one(size_t n, uint64_t seed, size_t n_obs, const char *dir, str
 	struct hl_diag diag = {0};
 	double rss0 = rss_mb();
 	parsed = hl_iset_new();
-	t = now_s();
+	t = span_start();
 	if (parsed == NULL || hl_parse_file(native, &po, parsed, &diag) != 0 || diag.errors)
 		goto done;
-	out->parse_s = now_s() - t;
+	out->parse = span_end(t);
 	out->rss_parse_mb = rss_mb() - rss0;
 	out->indicators = hl_iset_count(parsed);
 
 	struct hl_compile_opts co = {.now = 0, .allowlist = NULL};
 	struct hl_compile_stats cs;
 	rss0 = rss_mb();
-	t = now_s();
+	t = span_start();
 	if (hl_matcher_compile(parsed, &co, &m, &cs, &diag) != 0)
 		goto done;
-	out->compile_s = now_s() - t;
+	out->compile = span_end(t);
 	out->rss_compile_mb = rss_mb() - rss0;
 	out->matcher_mb = (double)hl_matcher_memory(m) / (1024.0 * 1024.0);
 
-	t = now_s();
+	t = span_start();
 	if (hl_matcher_save(m, hlx) != 0)
 		goto done;
-	out->save_s = now_s() - t;
+	out->save = span_end(t);
 	out->hlx_mb = file_mb(hlx);
 	hl_matcher_destroy(&m);
 	hl_iset_destroy(&parsed);
 
 	rss0 = rss_mb();
-	t = now_s();
+	t = span_start();
 	if (hl_matcher_load(hlx, &loaded, &diag) != 0)
 		goto done;
-	out->load_s = now_s() - t;
+	out->load = span_end(t);
 	out->rss_load_mb = rss_mb() - rss0;
 
 	measure_lookups(loaded, &s, n_obs, seed, &out->lk);
@@ -413,13 +436,16 @@ done:
 
 static void print_table(const struct run *runs, size_t n)
 {
-	printf("%9s %9s %8s %9s %8s %8s %8s %8s %8s %8s %8s %8s\n", "size", "indicat.", "parse_s",
-	       "compile_s", "save_s", "load_s", "json_MB", "hlx_MB", "match_MB", "rss_prs",
+	printf("seconds as wall/cpu; memory in MB (rss_*: resident set growth of the stage)\n");
+	printf("%8s %8s %13s %15s %13s %13s %7s %7s %8s %8s %8s %8s\n", "size", "indicat.",
+	       "parse_s", "compile_s", "save_s", "load_s", "json", "hlx", "matcher", "rss_prs",
 	       "rss_cmp", "rss_load");
 	for (size_t i = 0; i < n; i++) {
 		const struct run *r = &runs[i];
-		printf("%9zu %9zu %8.3f %9.3f %8.3f %8.3f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f\n",
-		       r->size, r->indicators, r->parse_s, r->compile_s, r->save_s, r->load_s,
+		printf("%8zu %8zu %6.3f/%-6.3f %7.3f/%-7.3f %6.3f/%-6.3f %6.3f/%-6.3f %7.1f %7.1f "
+		       "%8.1f %8.1f %8.1f %8.1f\n",
+		       r->size, r->indicators, r->parse.wall, r->parse.cpu, r->compile.wall,
+		       r->compile.cpu, r->save.wall, r->save.cpu, r->load.wall, r->load.cpu,
 		       r->native_mb, r->hlx_mb, r->matcher_mb, r->rss_parse_mb, r->rss_compile_mb,
 		       r->rss_load_mb);
 	}
@@ -451,21 +477,27 @@ static void print_lat(const char *name, struct lat l, bool last)
 	       last ? "" : ", ");
 }
 
+static void print_span(const char *name, struct span sp)
+{
+	printf("\"%s_s\": %.6f, \"%s_cpu_s\": %.6f, ", name, sp.wall, name, sp.cpu);
+}
+
 static void print_json(const struct run *runs, size_t n, uint64_t seed)
 {
 	printf("{\"benchmark\": \"rules\", \"seed\": %llu, \"runs\": [", (unsigned long long)seed);
 	for (size_t i = 0; i < n; i++) {
 		const struct run *r = &runs[i];
-		printf("%s\n  {\"size\": %zu, \"indicators\": %zu, \"parse_s\": %.6f, "
-		       "\"compile_s\": "
-		       "%.6f, \"save_s\": %.6f, \"load_s\": %.6f, \"native_mb\": %.3f, \"hlx_mb\": "
-		       "%.3f, \"matcher_mb\": %.3f, \"rss_parse_mb\": %.3f, \"rss_compile_mb\": "
-		       "%.3f, "
-		       "\"rss_load_mb\": %.3f, \"observations\": %zu, \"name_hits\": %zu, "
-		       "\"addr_hits\": %zu, ",
-		       i ? "," : "", r->size, r->indicators, r->parse_s, r->compile_s, r->save_s,
-		       r->load_s, r->native_mb, r->hlx_mb, r->matcher_mb, r->rss_parse_mb,
-		       r->rss_compile_mb, r->rss_load_mb, r->obs, r->lk.hits_name, r->lk.hits_addr);
+		printf("%s\n  {\"size\": %zu, \"indicators\": %zu, ", i ? "," : "", r->size,
+		       r->indicators);
+		print_span("parse", r->parse);
+		print_span("compile", r->compile);
+		print_span("save", r->save);
+		print_span("load", r->load);
+		printf("\"native_mb\": %.3f, \"hlx_mb\": %.3f, \"matcher_mb\": %.3f, "
+		       "\"rss_parse_mb\": %.3f, \"rss_compile_mb\": %.3f, \"rss_load_mb\": %.3f, "
+		       "\"observations\": %zu, \"name_hits\": %zu, \"addr_hits\": %zu, ",
+		       r->native_mb, r->hlx_mb, r->matcher_mb, r->rss_parse_mb, r->rss_compile_mb,
+		       r->rss_load_mb, r->obs, r->lk.hits_name, r->lk.hits_addr);
 		print_lat("name_hit", r->lk.name_hit, false);
 		print_lat("name_miss", r->lk.name_miss, false);
 		print_lat("baseline_name", r->lk.base_name, false);
