@@ -40,6 +40,7 @@ const struct tool_cmd tool_cmd_check = {
         .help = HELP_INPUT
         "  --allowlist FILE       warn for indicators it swallows whole (repeatable)\n" HELP_NOW
         "  -q, --quiet            errors only; no summary\n",
+        .exits = "0 no errors; 1 errors in the input; 2 usage error",
         .opts = OPT_FORMAT | OPT_SOURCE | OPT_TLP | OPT_ALLOWLIST | OPT_NOW | OPT_QUIET,
         .min_args = 1,
         .run = run_check,

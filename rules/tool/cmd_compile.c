@@ -107,6 +107,7 @@ const struct tool_cmd tool_cmd_compile = {
                 "  --set-version N        stamp the set with version N\n"
                 "  --keep-going           compile the valid records despite errors\n"
                 "  -q, --quiet            no report\n",
+        .exits = "0 written; 1 errors in the input or nothing written; 2 usage error",
         .opts = OPT_FORMAT | OPT_SOURCE | OPT_TLP | OPT_ALLOWLIST | OPT_NOW | OPT_QUIET |
                 OPT_OUTPUT | OPT_SET_VERSION | OPT_KEEP_GOING,
         .min_args = 1,

@@ -51,6 +51,7 @@ const struct tool_cmd tool_cmd_convert = {
                 "  --now RFC3339          STIX created/modified stamp (default: the clock)\n"
                 "  --keep-going           write the valid records despite errors\n"
                 "  -q, --quiet            errors only on stderr\n",
+        .exits = "0 written; 1 errors in the input or nothing written; 2 usage error",
         .opts = OPT_FORMAT | OPT_SOURCE | OPT_TLP | OPT_NOW | OPT_QUIET | OPT_OUTPUT | OPT_TO |
                 OPT_KEEP_GOING,
         .min_args = 1,

@@ -247,6 +247,7 @@ const struct tool_cmd tool_cmd_diff = {
         .help = "  OLD, NEW               each one .hlx or one indicator file\n" HELP_INPUT
                 "  --json                 one JSON object instead of lines\n"
                 "  -q, --quiet            no output; the exit status tells\n",
+        .exits = "0 the sets are the same; 1 they differ; 2 usage error or trouble",
         .opts = OPT_FORMAT | OPT_SOURCE | OPT_TLP | OPT_JSON | OPT_QUIET,
         .min_args = 2,
         .max_args = 2,

@@ -165,6 +165,7 @@ const struct tool_cmd tool_cmd_match = {
                         HELP_INPUT "  --allowlist FILE       compile indicator files with it\n"
                 "  --json                 a JSON array instead of lines\n"
                 "  -q, --quiet            no output; the exit status tells\n",
+        .exits = "0 something matched; 1 nothing matched; 2 usage error or trouble",
         .opts = OPT_FORMAT | OPT_SOURCE | OPT_TLP | OPT_ALLOWLIST | OPT_NOW | OPT_TIME | OPT_FIELD |
                 OPT_VALUE | OPT_JSON | OPT_QUIET,
         .min_args = 1,

@@ -185,6 +185,7 @@ const struct tool_cmd tool_cmd_stats = {
         .help = HELP_INPUT
         "  --allowlist FILE       compile indicator files with it (repeatable)\n" HELP_NOW
         "  --json                 one JSON object instead of the table\n",
+        .exits = "0 ok; 1 the set cannot be loaded or has errors; 2 usage error",
         .opts = OPT_FORMAT | OPT_SOURCE | OPT_TLP | OPT_ALLOWLIST | OPT_NOW | OPT_JSON,
         .min_args = 1,
         .run = run_stats,

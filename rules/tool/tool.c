@@ -103,6 +103,8 @@ void tool_print_usage(FILE *out, const struct tool_cmd *cmd)
 	if (cmd->help != NULL && cmd->help[0] != '\0')
 		fprintf(out, "\noptions:\n%s", cmd->help);
 	fprintf(out, "  -h, --help             this text\n");
+	if (cmd->exits != NULL)
+		fprintf(out, "\nexit status: %s\n", cmd->exits);
 }
 
 static int usage_error(const struct tool_cmd *cmd, const char *fmt, ...)

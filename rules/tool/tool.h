@@ -82,6 +82,7 @@ struct tool_cmd {
 	const char *summary;
 	const char *usage; /* text after "usage: hotline-rules NAME " */
 	const char *help;  /* option lines */
+	const char *exits; /* exit status line */
 	unsigned opts;     /* OPT_* accepted */
 	size_t min_args;
 	size_t max_args; /* 0: unlimited */
