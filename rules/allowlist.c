@@ -286,7 +286,9 @@ bool hl_allowlist_has_addr(const hl_allowlist_t *al, int family, const uint8_t *
 
 /* Only entries that hide every observation an indicator can match count:
  * a domain indicator also matches subdomains, so an exact entry for the
- * same name does not cover it; a suffix entry at or above it does. */
+ * same name does not cover it; a suffix entry at or above it does. An ip
+ * indicator must lie inside one CIDR entry (several adjacent entries that
+ * together span it are not noticed: a missed warning, never a false one). */
 bool hl_allowlist_covers(const hl_allowlist_t *al, const struct hl_indicator *ind)
 {
 	if (al == NULL || ind == NULL || ind->value == NULL)
@@ -302,8 +304,14 @@ bool hl_allowlist_covers(const hl_allowlist_t *al, const struct hl_indicator *in
 		return hl_prefix_set_covers(al->cidr, c.family, c.addr, c.plen);
 	}
 	case HL_IND_URL:
-	case HL_IND_URI:
-		return hl_allowlist_has_string(al, ind->value, len);
+	case HL_IND_URI: {
+		/* The matcher also suppresses an observation whose part before
+		 * '?' is an exact entry, so "host/p" covers "host/p?x=1". */
+		const char *q = memchr(ind->value, '?', len);
+		return hl_allowlist_has_string(al, ind->value, len) ||
+		       (q != NULL &&
+		        hl_allowlist_has_string(al, ind->value, (size_t)(q - ind->value)));
+	}
 	case HL_IND_CONTENT:
 	case HL_IND_REGEX:
 	case HL_IND_TYPE_COUNT:

@@ -63,7 +63,7 @@ int hl_dns_parse(const uint8_t *msg, size_t len, hl_observe_fn fn, void *ctx,
                  struct hl_dns_stats *st);
 
 /* One TCP direction: messages each preceded by a 2-byte length (RFC 1035
- * 4.2.2), several per stream, split anywhere across chunks. 520 bytes. */
+ * 4.2.2), several per stream, split anywhere across chunks. 518 bytes. */
 struct hl_dns_tcp {
 	uint8_t phase;
 	uint8_t len_hi; /* first byte of a split length prefix */

@@ -16,7 +16,7 @@
 #include "hotline/matcher.h"
 
 /* The flow as its initiator (client) sees it. */
-struct hl_flow_tuple {
+struct hl_sighting_flow {
 	uint8_t family; /* 4 or 6 */
 	uint8_t proto;  /* IP protocol number */
 	uint8_t src[16];
@@ -24,6 +24,38 @@ struct hl_flow_tuple {
 	uint16_t sport, dport;
 	uint16_t vlan[2];
 	uint8_t vlan_count;
+};
+
+/* Enrichment of the remote endpoint (enrich.h); absent unless present. */
+struct hl_sighting_geo {
+	bool present;
+	char country[3]; /* ISO 3166-1 alpha-2, "" when unknown */
+	char city[96];   /* "" when unknown */
+	bool has_location;
+	double lat, lon;
+};
+
+struct hl_sighting_asn {
+	bool present;
+	uint32_t number;
+	char org[128];
+};
+
+/* The flow's packets written as a pcap (evidence.h). */
+struct hl_sighting_evidence {
+	bool present;
+	char sha256[65];  /* hex, names the file */
+	const char *path; /* borrowed for the call */
+	uint32_t packets;
+};
+
+/* The flow's TLS ClientHello fingerprints, when one was seen. */
+struct hl_sighting_tls {
+	bool present;
+	const char *sni; /* borrowed; "" without SNI */
+	const char *ja3; /* borrowed: the JA3 string */
+	char ja3_hash[33];
+	char ja4[40];
 };
 
 struct hl_sighting {
@@ -37,7 +69,11 @@ struct hl_sighting {
 	size_t value_len;
 	bool has_offset; /* payload: stream/datagram end offset of the match */
 	uint64_t offset;
-	struct hl_flow_tuple flow;
+	struct hl_sighting_flow flow;
+	struct hl_sighting_tls tls;
+	struct hl_sighting_geo geo;
+	struct hl_sighting_asn asn;
+	struct hl_sighting_evidence evidence;
 };
 
 /* The record as one line of compact JSON (no newline), malloc'd; NULL on

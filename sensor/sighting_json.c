@@ -77,7 +77,7 @@ static json_t *indicator_json(const struct hl_indicator *ind)
 	return o;
 }
 
-static json_t *flow_json(const struct hl_flow_tuple *f)
+static json_t *flow_json(const struct hl_sighting_flow *f)
 {
 	char src[HL_IP_STR_MAX], dst[HL_IP_STR_MAX];
 	if (hl_addr_format(f->family, f->src, src, sizeof src) != 0 ||
@@ -100,6 +100,78 @@ static json_t *flow_json(const struct hl_flow_tuple *f)
 	for (unsigned i = 0; i < f->vlan_count && i < 2; i++)
 		rc |= json_array_append_new(vlan, json_integer(f->vlan[i]));
 	rc |= json_object_set_new(o, "vlan", vlan);
+	if (rc != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *tls_json(const struct hl_sighting_tls *t)
+{
+	json_t *o = json_object();
+	if (o == NULL)
+		return NULL;
+	int rc = 0;
+	if (t->sni != NULL && t->sni[0] != '\0')
+		rc |= json_object_set_new(o, "sni", text_value(t->sni, strlen(t->sni)));
+	if (t->ja3 != NULL)
+		rc |= json_object_set_new(o, "ja3", text_value(t->ja3, strlen(t->ja3)));
+	if (t->ja3_hash[0] != '\0')
+		rc |= json_object_set_new(o, "ja3_hash", json_string(t->ja3_hash));
+	if (t->ja4[0] != '\0')
+		rc |= json_object_set_new(o, "ja4", text_value(t->ja4, strlen(t->ja4)));
+	if (rc != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *geo_json(const struct hl_sighting_geo *g)
+{
+	json_t *o = json_object();
+	if (o == NULL)
+		return NULL;
+	int rc = 0;
+	if (g->country[0] != '\0')
+		rc |= json_object_set_new(o, "country", json_string(g->country));
+	if (g->city[0] != '\0')
+		rc |= json_object_set_new(o, "city", text_value(g->city, strlen(g->city)));
+	if (g->has_location) {
+		rc |= json_object_set_new(o, "lat", json_real(g->lat));
+		rc |= json_object_set_new(o, "lon", json_real(g->lon));
+	}
+	if (rc != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *asn_json(const struct hl_sighting_asn *a)
+{
+	json_t *o = json_object();
+	if (o == NULL)
+		return NULL;
+	int rc = json_object_set_new(o, "number", json_integer(a->number));
+	if (a->org[0] != '\0')
+		rc |= json_object_set_new(o, "org", text_value(a->org, strlen(a->org)));
+	if (rc != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *evidence_json(const struct hl_sighting_evidence *e)
+{
+	json_t *o = json_object();
+	if (o == NULL)
+		return NULL;
+	int rc = json_object_set_new(o, "sha256", json_string(e->sha256));
+	rc |= json_object_set_new(o, "path", text_value(e->path, strlen(e->path)));
+	rc |= json_object_set_new(o, "packets", json_integer(e->packets));
 	if (rc != 0) {
 		json_decref(o);
 		return NULL;
@@ -133,6 +205,14 @@ char *hl_sighting_to_json(const struct hl_sighting *s, const char *sensor)
 	rc |= json_object_set(rec, "indicator", ind);
 	rc |= json_object_set(rec, "match", match);
 	rc |= json_object_set(rec, "flow", flow);
+	if (s->tls.present)
+		rc |= json_object_set_new(rec, "tls", tls_json(&s->tls));
+	if (s->geo.present)
+		rc |= json_object_set_new(rec, "geo", geo_json(&s->geo));
+	if (s->asn.present)
+		rc |= json_object_set_new(rec, "asn", asn_json(&s->asn));
+	if (s->evidence.present && s->evidence.path != NULL)
+		rc |= json_object_set_new(rec, "evidence", evidence_json(&s->evidence));
 	if (rc == 0)
 		line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
 out:

@@ -50,6 +50,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ind.value = NULL;
 		hl_indicator_clear(&ind);
 	}
+	/* Canonical values are a fixed point: re-adding gives the same entry
+	 * (the matcher copies and reloads allowlists this way). */
+	hl_allowlist_t *again = hl_allowlist_new();
+	for (size_t i = 0; again != NULL && i < n && i < 64; i++) {
+		enum hl_allow_kind kind, kind2;
+		const char *value, *value2;
+		char why[128];
+		if (hl_allowlist_entry(al, i, &kind, &value) != 0 ||
+		    hl_allowlist_add(again, kind, value, why, sizeof why) != 0 ||
+		    hl_allowlist_entry(again, i, &kind2, &value2) != 0 || kind2 != kind ||
+		    strcmp(value, value2) != 0)
+			abort();
+	}
+	hl_allowlist_destroy(&again);
 	static const uint8_t v4[4] = {10, 1, 2, 3};
 	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8};
 	(void)hl_allowlist_has_addr(al, 4, v4);

@@ -313,6 +313,15 @@ static void covers_only_what_can_never_be_reported(void **state)
 	assert_true(covers(al, HL_IND_URL, "other.example/ok"));
 	assert_false(covers(al, HL_IND_URL, "other.example/ok2"));
 	assert_false(covers(al, HL_IND_URL, "www.corp.example/x")); /* exact only */
+	/* The matcher drops the query before asking, so an entry without
+	 * '?' covers every query-string variant; one with '?' only itself. */
+	assert_true(covers(al, HL_IND_URL, "other.example/ok?a=1"));
+	assert_false(covers(al, HL_IND_URL, "other.example/ok2?a=1"));
+	assert_int_equal(hl_allowlist_add(al, HL_ALLOW_EXACT, "/q?x=1", why, sizeof why), 0);
+	assert_true(covers(al, HL_IND_URI, "/q?x=1"));
+	assert_false(covers(al, HL_IND_URI, "/q?x=2"));
+	assert_false(covers(al, HL_IND_URI, "/q"));
+	assert_true(covers(al, HL_IND_URI, "/health?"));
 	assert_true(covers(al, HL_IND_URI, "/health"));
 	assert_false(covers(al, HL_IND_URI, "/health/x"));
 	assert_false(covers(al, HL_IND_CONTENT, "/health"));

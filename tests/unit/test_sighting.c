@@ -108,6 +108,38 @@ static void payload_match_reports_indicator_value_and_offset(void **state)
 	free(line);
 }
 
+static void enrichment_and_evidence_appear_only_when_present(void **state)
+{
+	(void)state;
+	struct hl_indicator ind = make_indicator();
+	struct hl_sighting s = make_sighting(&ind);
+	char *line = hl_sighting_to_json(&s, NULL);
+	assert_null(strstr(line, "geo"));
+	assert_null(strstr(line, "asn"));
+	assert_null(strstr(line, "evidence"));
+	free(line);
+	s.geo.present = true;
+	memcpy(s.geo.country, "NL", 3);
+	s.geo.has_location = true;
+	s.geo.lat = 52.5;
+	s.geo.lon = 4.25;
+	s.asn.present = true;
+	s.asn.number = 64500;
+	snprintf(s.asn.org, sizeof s.asn.org, "Example \"Net\"");
+	s.evidence.present = true;
+	memset(s.evidence.sha256, 'a', 64);
+	s.evidence.path = "/var/lib/hotline/evidence/aaa.pcap";
+	s.evidence.packets = 7;
+	line = hl_sighting_to_json(&s, NULL);
+	assert_non_null(line);
+	assert_non_null(strstr(line, ",\"geo\":{\"country\":\"NL\",\"lat\":52.5,\"lon\":4.25},"
+	                             "\"asn\":{\"number\":64500,\"org\":\"Example \\\"Net\\\"\"},"
+	                             "\"evidence\":{\"sha256\":\"aaaa"));
+	assert_non_null(
+	        strstr(line, "\"path\":\"/var/lib/hotline/evidence/aaa.pcap\",\"packets\":7}}"));
+	free(line);
+}
+
 static char *temp_path(const char *name)
 {
 	char *path = malloc(256);
@@ -227,6 +259,7 @@ int main(void)
 	        cmocka_unit_test(record_has_the_documented_shape),
 	        cmocka_unit_test(hostile_observed_values_are_escaped_not_dropped),
 	        cmocka_unit_test(payload_match_reports_indicator_value_and_offset),
+	        cmocka_unit_test(enrichment_and_evidence_appear_only_when_present),
 	        cmocka_unit_test(deterministic_output_is_sorted_at_finish),
 	        cmocka_unit_test(reopen_follows_a_rotated_file),
 	        cmocka_unit_test(open_failure_is_reported),
