@@ -1,7 +1,6 @@
 /* \summary: hotline-rules input loading: indicator files, allowlists, sets */
 #include "tool.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
