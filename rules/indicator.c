@@ -361,14 +361,10 @@ static int url_host(const char *h, size_t n, char *host, size_t hostlen, const c
 static int url_canon(const char *value, char **out, char *why, size_t whylen)
 {
 	const char *p = value;
-	unsigned default_port = 0; /* 0: no scheme, both defaults dropped */
 	size_t sl = scheme_len(p);
 	if (sl > 0) {
-		if (sl == 4 && strncasecmp(p, "http", 4) == 0)
-			default_port = 80;
-		else if (sl == 5 && strncasecmp(p, "https", 5) == 0)
-			default_port = 443;
-		else
+		if (!(sl == 4 && strncasecmp(p, "http", 4) == 0) &&
+		    !(sl == 5 && strncasecmp(p, "https", 5) == 0))
 			return fail(why, whylen, "unsupported URL scheme \"%.*s\"",
 			            (int)(sl > 32 ? 32 : sl), p);
 		p += sl + 3;
@@ -397,8 +393,9 @@ static int url_canon(const char *value, char **out, char *why, size_t whylen)
 		unsigned long num = strtoul(port + 1, NULL, 10);
 		if (num == 0 || num > 65535)
 			return fail(why, whylen, "URL port out of range");
-		bool dflt = default_port == 0 ? (num == 80 || num == 443) : num == default_port;
-		if (!dflt)
+		/* The canonical form has no scheme, so both default ports go
+		 * whatever the scheme was: re-normalising must not change it. */
+		if (num != 80 && num != 443)
 			snprintf(portbuf, sizeof portbuf, ":%lu", num);
 	}
 	const char *target = p + auth;

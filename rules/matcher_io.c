@@ -369,8 +369,9 @@ static const char *load_indicators(hl_matcher_t *m, struct rd *body, uint64_t co
 	if (m->inds == NULL)
 		return "out of memory";
 	for (size_t i = 0; i < count; i++) {
+		/* calloc'd zeroes are a valid cleared indicator, and every
+		 * field is set below: no hl_indicator_init needed. */
 		struct hl_indicator *ind = &m->inds[i];
-		hl_indicator_init(ind);
 		m->n++;
 		const char *err = get_indicator(body, ind);
 		if (err != NULL)

@@ -404,6 +404,24 @@ bool hl_prefix_set_covers(const hl_prefix_set_t *set, int family, const uint8_t 
 	return false;
 }
 
+bool hl_prefix_set_has(const hl_prefix_set_t *set, int family, const uint8_t *addr, unsigned plen)
+{
+	if (set == NULL || addr == NULL)
+		return false;
+	const struct ps_trie *t = trie_for(set, family);
+	if (t == NULL || plen > t->maxbits)
+		return false;
+	uint32_t cur = t->root;
+	while (cur != NIL) {
+		const struct ps_node *nd = node_at(t, cur);
+		if (nd->plen >= plen)
+			return nd->plen == plen && (nd->flags & NODE_HAS_VALUE) &&
+			       key_covers(key_at(t, cur), plen, addr);
+		cur = nd->child[key_bit(addr, nd->plen)];
+	}
+	return false;
+}
+
 size_t hl_prefix_set_count(const hl_prefix_set_t *set)
 {
 	return set == NULL ? 0 : set->t4.prefixes + set->t6.prefixes;

@@ -31,6 +31,8 @@ bool hl_prefix_set_contains(const hl_prefix_set_t *set, int family, const uint8_
 /* Any stored prefix of length <= plen covers the whole of addr/plen? */
 bool hl_prefix_set_covers(const hl_prefix_set_t *set, int family, const uint8_t *addr,
                           unsigned plen);
+/* Is exactly addr/plen stored (with at least one value)? */
+bool hl_prefix_set_has(const hl_prefix_set_t *set, int family, const uint8_t *addr, unsigned plen);
 /* Distinct prefixes carrying at least one value. */
 size_t hl_prefix_set_count(const hl_prefix_set_t *set);
 /* Bytes allocated (arrays at capacity, plus the handle). */

@@ -71,14 +71,17 @@ int hl_decode_ipv4(struct hl_decoder *d, struct hl_packet *p, struct cursor c, u
 	if (tot > wire)
 		return HL_DECODE_IPV4_LEN_BEYOND_FRAME;
 
+	uint8_t src[4], dst[4];
+	if (!cur_copy(&c, src, 4) || !cur_copy(&c, dst, 4))
+		return HL_DECODE_IPV4_TRUNCATED;
 	p->family = 4;
 	p->ttl = ttl;
 	p->proto = proto;
 	p->ip_id = id;
 	memset(p->src, 0, sizeof(p->src));
 	memset(p->dst, 0, sizeof(p->dst));
-	if (!cur_copy(&c, p->src, 4) || !cur_copy(&c, p->dst, 4))
-		return HL_DECODE_IPV4_TRUNCATED;
+	memcpy(p->src, src, 4);
+	memcpy(p->dst, dst, 4);
 
 	/* Everything from here on stays inside the total length. */
 	struct cursor ip = hl_cur_limit(cur_make(l3, captured), tot);

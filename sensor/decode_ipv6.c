@@ -66,24 +66,26 @@ int hl_decode_ipv6(struct hl_decoder *d, struct hl_packet *p, struct cursor c, u
 	size_t captured = c.left;
 	uint32_t vtcfl;
 	uint16_t plen;
-	uint8_t nh, hlim;
+	uint8_t nh, hlim, src[16], dst[16];
 
 	if (captured < IPV6_HDR_LEN)
 		return wire < IPV6_HDR_LEN ? HL_DECODE_IPV6_TOO_SHORT : HL_DECODE_IPV6_TRUNCATED;
 	if (!cur_be32(&c, &vtcfl) || !cur_be16(&c, &plen) || !cur_u8(&c, &nh) ||
-	    !cur_u8(&c, &hlim) || !cur_copy(&c, p->src, 16) || !cur_copy(&c, p->dst, 16))
+	    !cur_u8(&c, &hlim) || !cur_copy(&c, src, 16) || !cur_copy(&c, dst, 16))
 		return HL_DECODE_IPV6_TRUNCATED;
 	if (vtcfl >> 28 != 6)
 		return HL_DECODE_IPV6_BAD_VERSION;
-	p->family = 6;
-	p->ttl = hlim;
-	p->proto = nh;
 	if (plen == 0 && nh == NH_HOPOPTS)
 		return HL_DECODE_IPV6_JUMBO;
 	uint32_t tot = IPV6_HDR_LEN + (uint32_t)plen;
 	if (tot > wire)
 		return HL_DECODE_IPV6_LEN_BEYOND_FRAME;
 
+	p->family = 6;
+	p->ttl = hlim;
+	p->proto = nh;
+	memcpy(p->src, src, 16);
+	memcpy(p->dst, dst, 16);
 	struct cursor ip = hl_cur_limit(cur_make(l3, captured), tot);
 	p->l3 = ip.p;
 	p->l3_len = (uint32_t)ip.left;

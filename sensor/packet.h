@@ -40,6 +40,8 @@ enum hl_linktype {
 #define HL_PKT_MAX_VLANS 2
 
 struct hl_packet {
+	/* ts, caplen, wirelen and the VLAN ids are the passed frame's; for a
+	 * reassembled datagram, those of the fragment that completed it. */
 	int64_t ts;       /* Unix microseconds, as passed in */
 	uint32_t caplen;  /* captured bytes of the frame */
 	uint32_t wirelen; /* frame length on the wire (never below caplen) */

@@ -16,7 +16,7 @@
 #include "hotline/matcher.h"
 
 /* The flow as its initiator (client) sees it. */
-struct hl_flow_tuple {
+struct hl_sighting_flow {
 	uint8_t family; /* 4 or 6 */
 	uint8_t proto;  /* IP protocol number */
 	uint8_t src[16];
@@ -49,6 +49,15 @@ struct hl_sighting_evidence {
 	uint32_t packets;
 };
 
+/* The flow's TLS ClientHello fingerprints, when one was seen. */
+struct hl_sighting_tls {
+	bool present;
+	const char *sni; /* borrowed; "" without SNI */
+	const char *ja3; /* borrowed: the JA3 string */
+	char ja3_hash[33];
+	char ja4[40];
+};
+
 struct hl_sighting {
 	int64_t first_seen; /* packet time, Unix µs */
 	int64_t last_seen;
@@ -60,7 +69,8 @@ struct hl_sighting {
 	size_t value_len;
 	bool has_offset; /* payload: stream/datagram end offset of the match */
 	uint64_t offset;
-	struct hl_flow_tuple flow;
+	struct hl_sighting_flow flow;
+	struct hl_sighting_tls tls;
 	struct hl_sighting_geo geo;
 	struct hl_sighting_asn asn;
 	struct hl_sighting_evidence evidence;

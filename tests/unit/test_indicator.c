@@ -63,7 +63,8 @@ static const struct norm_case norm_cases[] = {
         {HL_IND_URL, "example.com?x=1", "example.com/?x=1", NULL},
         {HL_IND_URL, "http://example.com:80/a", "example.com/a", NULL},
         {HL_IND_URL, "https://example.com:443/a", "example.com/a", NULL},
-        {HL_IND_URL, "http://example.com:443/a", "example.com:443/a", NULL},
+        {HL_IND_URL, "http://example.com:443/a", "example.com/a", NULL},
+        {HL_IND_URL, "https://example.com:80/a", "example.com/a", NULL},
         {HL_IND_URL, "http://example.com:8080/a", "example.com:8080/a", NULL},
         {HL_IND_URL, "example.com:80/a", "example.com/a", NULL},
         {HL_IND_URL, "http://example.com./a", "example.com/a", NULL},
@@ -133,6 +134,12 @@ static void normalise_table(void **state)
 				print_error("case %zu \"%s\": got \"%s\"\n", i, c->in, ind.value);
 			assert_string_equal(ind.value, c->out);
 			assert_non_null(ind.id);
+			/* The canonical form is a fixed point. */
+			char *id = strdup(ind.id);
+			assert_int_equal(hl_indicator_normalise(&ind, why, sizeof why), 0);
+			assert_string_equal(ind.value, c->out);
+			assert_string_equal(ind.id, id);
+			free(id);
 		} else {
 			if (rc == 0)
 				print_error("case %zu \"%s\": accepted as \"%s\"\n", i, c->in,

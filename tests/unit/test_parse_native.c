@@ -368,6 +368,12 @@ static void dispatch_and_file_errors(void **state)
 	assert_int_equal(f->cap.r[last].line, 0);
 	assert_non_null(strstr(f->cap.r[last].msg, "No such file"));
 
+	/* A directory opens but cannot be read. */
+	assert_int_equal(hl_parse_file(HOTLINE_SOURCE_DIR, &f->opts, f->set, &f->diag), HL_EIO);
+	last = f->cap.n - 1;
+	assert_string_equal(f->cap.r[last].file, HOTLINE_SOURCE_DIR);
+	assert_non_null(strstr(f->cap.r[last].msg, "directory"));
+
 	/* A sparse file one byte over the limit is refused before reading. */
 	char path[] = "/tmp/hotline-test-bigXXXXXX";
 	int fd = mkstemp(path);

@@ -300,6 +300,32 @@ static void covers_needs_a_whole_stored_prefix(void **state)
 	hl_prefix_set_destroy(&set);
 }
 
+static void has_finds_exact_prefixes_only(void **state)
+{
+	(void)state;
+	hl_prefix_set_t *set = hl_prefix_set_new();
+	add4(set, "10.0.0.0", 16, 1);
+	add4(set, "10.1.0.0", 16, 2); /* value-less branch at /15 */
+	add6(set, "2001:db8::", 32, 3);
+	uint8_t a[16];
+	v4("10.0.0.0", a);
+	assert_true(hl_prefix_set_has(set, 4, a, 16));
+	assert_false(hl_prefix_set_has(set, 4, a, 15));
+	assert_false(hl_prefix_set_has(set, 4, a, 17));
+	assert_false(hl_prefix_set_has(set, 4, a, 0));
+	assert_false(hl_prefix_set_has(set, 4, a, 33));
+	assert_false(hl_prefix_set_has(set, 6, a, 16));
+	v4("10.0.255.255", a); /* bits past the length are ignored */
+	assert_true(hl_prefix_set_has(set, 4, a, 16));
+	v4("10.2.0.0", a);
+	assert_false(hl_prefix_set_has(set, 4, a, 16));
+	v6("2001:db8::", a);
+	assert_true(hl_prefix_set_has(set, 6, a, 32));
+	assert_false(hl_prefix_set_has(set, 6, a, 128));
+	assert_false(hl_prefix_set_has(NULL, 6, a, 32));
+	hl_prefix_set_destroy(&set);
+}
+
 /* Deterministic xorshift64* so the property test is the same every run. */
 static uint64_t rnd(uint64_t *s)
 {
@@ -494,6 +520,7 @@ int main(void)
 	        cmocka_unit_test(bits_past_the_length_are_ignored),
 	        cmocka_unit_test(many_values_on_one_prefix_keep_order),
 	        cmocka_unit_test(covers_needs_a_whole_stored_prefix),
+	        cmocka_unit_test(has_finds_exact_prefixes_only),
 	        cmocka_unit_test(random_prefixes_match_a_linear_scan),
 	        cmocka_unit_test(memory_stays_compact_for_random_hosts),
 	};
