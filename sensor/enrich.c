@@ -492,7 +492,7 @@ int hl_enrich_lookup(const hl_enrich_t *e, hl_enrich_cache_t *cache, int family,
 	return rc;
 }
 
-const uint8_t *hl_enrich_remote(const struct hl_flow_tuple *f, const hl_home_net_t *home)
+const uint8_t *hl_enrich_remote(const struct hl_sighting_flow *f, const hl_home_net_t *home)
 {
 	bool src_home = hl_home_net_contains(home, f->family, f->src);
 	bool dst_home = hl_home_net_contains(home, f->family, f->dst);

@@ -75,7 +75,7 @@ int hl_enrich_lookup(const hl_enrich_t *e, hl_enrich_cache_t *cache, int family,
 
 /* The remote endpoint of a flow: f->src or f->dst (a pointer into f).
  * home may be NULL (no --home-net: always the responder, dst). */
-const uint8_t *hl_enrich_remote(const struct hl_flow_tuple *f, const hl_home_net_t *home);
+const uint8_t *hl_enrich_remote(const struct hl_sighting_flow *f, const hl_home_net_t *home);
 
 /* hl_enrich_lookup() of s->flow's remote endpoint into s->geo and s->asn. */
 int hl_enrich_sighting(const hl_enrich_t *e, hl_enrich_cache_t *cache, const hl_home_net_t *home,

@@ -631,9 +631,9 @@ static void cache_sizes(void **state)
 
 /* --- which endpoint ----------------------------------------------------- */
 
-static struct hl_flow_tuple flow4(const uint8_t src[4], const uint8_t dst[4])
+static struct hl_sighting_flow flow4(const uint8_t src[4], const uint8_t dst[4])
 {
-	struct hl_flow_tuple f;
+	struct hl_sighting_flow f;
 	memset(&f, 0, sizeof f);
 	f.family = 4;
 	f.proto = 6;
@@ -652,7 +652,7 @@ static void remote_endpoint_choice(void **state)
 	const uint8_t in1[4] = {192, 0, 2, 10}, in2[4] = {192, 0, 2, 20};
 	const uint8_t out1[4] = {198, 51, 100, 7}, out2[4] = {203, 0, 113, 9};
 
-	struct hl_flow_tuple f = flow4(in1, out1); /* local client, remote server */
+	struct hl_sighting_flow f = flow4(in1, out1); /* local client, remote server */
 	assert_ptr_equal(hl_enrich_remote(&f, home), f.dst);
 	f = flow4(out1, in1); /* remote client, local server */
 	assert_ptr_equal(hl_enrich_remote(&f, home), f.src);
