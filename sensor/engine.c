@@ -210,6 +210,9 @@ static void read_frames(const struct hl_engine_config *cfg, hl_capture_t *cap,
 		} else if (rc == 0) {
 			break;
 		} else if (rc != HL_EAGAIN) {
+			/* a read cut short by SIGINT/SIGTERM is the stop, not bad input */
+			if (cfg->stop != NULL && atomic_load(cfg->stop))
+				break;
 			fprintf(log, "hotline-sensor: %s\n", err);
 			res->input_errors++;
 			if (hl_capture_is_live(cap))

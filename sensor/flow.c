@@ -388,6 +388,7 @@ static struct hl_flow *flow_create(struct hl_flow_table *t, const struct hl_pack
 		*dir = 1;
 	}
 	f->hash = hash;
+	f->vlan_count = p->vlan_count < HL_PKT_MAX_VLANS ? p->vlan_count : HL_PKT_MAX_VLANS;
 	f->first_seen = f->last_seen = f->moved = p->ts;
 	f->tclass = (uint8_t)tclass_of(f);
 	index_insert(t, hash, idx);

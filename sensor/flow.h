@@ -144,7 +144,8 @@ struct hl_flow {
 	uint32_t prev, next;        /* class list, pool index + 1; free list */
 	uint8_t tclass;             /* enum hl_flow_tclass */
 	uint8_t tcp_flags;          /* HL_FLOW_TCP_* */
-	uint16_t reserved;
+	uint8_t vlan_count;         /* tags on the flow's first packet (ids 0 key as absent) */
+	uint8_t reserved;
 	int64_t first_seen, last_seen; /* packet time, Unix us */
 	int64_t moved;                 /* packet time of the last move in its list */
 	uint64_t pkts[2];              /* by direction */

@@ -49,6 +49,21 @@ static json_t *reasons_json(const struct hl_decode_stats *d)
 	return o;
 }
 
+static uint64_t dns_malformed(const struct hl_worker_stats *t)
+{
+	return sum(t->dns.malformed, HL_DNS_MALFORMED_COUNT);
+}
+
+static uint64_t http_malformed(const struct hl_worker_stats *t)
+{
+	return sum(t->http.malformed, HL_HTTP_MALFORMED_COUNT);
+}
+
+static uint64_t tls_malformed(const struct hl_worker_stats *t)
+{
+	return sum(t->tls.malformed, HL_TLS_MALFORMED_COUNT);
+}
+
 static void print_json(const struct hl_engine_result *r, bool final, FILE *out)
 {
 	const struct hl_worker_stats *t = &r->total;
@@ -56,7 +71,7 @@ static void print_json(const struct hl_engine_result *r, bool final, FILE *out)
 	json_t *o = json_pack(
 	        "{s:s, s:b, s:f, s:f, s:I, s:I, s:f, s:f, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, "
 	        "s:o}, "
-	        "s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:I}",
+	        "s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I}, s:I}",
 	        "event", "stats", "final", final, "seconds", r->seconds, "cpu_seconds",
 	        r->cpu_seconds, "packets", (json_int_t)r->capture.packets, "bytes",
 	        (json_int_t)r->capture.bytes, "pps", (double)r->capture.packets / secs, "gbps",
@@ -72,9 +87,11 @@ static void print_json(const struct hl_engine_result *r, bool final, FILE *out)
 	        (json_int_t)t->flow.active, "expired",
 	        (json_int_t)sum(t->flow.expired, HL_FLOW_P_COUNT), "evicted",
 	        (json_int_t)t->flow.evicted, "memory", (json_int_t)t->flow.memory, "extract",
-	        "dns_queries", (json_int_t)t->dns.queries, "http_requests",
-	        (json_int_t)t->http.requests, "tls_hellos", (json_int_t)t->tls.hellos, "sightings",
-	        "first", (json_int_t)t->sightings, "updates", (json_int_t)t->updates,
+	        "dns_queries", (json_int_t)t->dns.queries, "dns_malformed",
+	        (json_int_t)dns_malformed(t), "http_requests", (json_int_t)t->http.requests,
+	        "http_malformed", (json_int_t)http_malformed(t), "tls_hellos",
+	        (json_int_t)t->tls.hellos, "tls_malformed", (json_int_t)tls_malformed(t),
+	        "sightings", "first", (json_int_t)t->sightings, "updates", (json_int_t)t->updates,
 	        "input_errors", (json_int_t)r->input_errors);
 	if (o == NULL)
 		return;
@@ -111,6 +128,8 @@ void hl_engine_print_stats(const struct hl_engine_result *r, bool json, bool fin
 	fprintf(out, ", skipped %llu",
 	        (unsigned long long)decode_kind_total(&t->decode, HL_DECODE_KIND_SKIP));
 	print_reasons(&t->decode, HL_DECODE_KIND_SKIP, out);
+	fprintf(out, ", events");
+	print_reasons(&t->decode, HL_DECODE_KIND_EVENT, out);
 	fputc('\n', out);
 	fprintf(out,
 	        "  flows: created %llu, active %llu, expired %llu, evicted %llu (%.1f MB table)\n",
@@ -124,9 +143,13 @@ void hl_engine_print_stats(const struct hl_engine_result *r, bool json, bool fin
 	        (unsigned long long)t->tcp.segments, (unsigned long long)t->tcp.out_of_order,
 	        (unsigned long long)t->tcp.retransmits, (unsigned long long)t->tcp.gaps,
 	        (unsigned long long)t->depth_skipped);
-	fprintf(out, "  extract: dns queries %llu, http requests %llu, tls hellos %llu\n",
-	        (unsigned long long)t->dns.queries, (unsigned long long)t->http.requests,
-	        (unsigned long long)t->tls.hellos);
+	fprintf(out,
+	        "  extract: dns queries %llu (malformed %llu), http requests %llu (malformed "
+	        "%llu), "
+	        "tls hellos %llu (malformed %llu)\n",
+	        (unsigned long long)t->dns.queries, (unsigned long long)dns_malformed(t),
+	        (unsigned long long)t->http.requests, (unsigned long long)http_malformed(t),
+	        (unsigned long long)t->tls.hellos, (unsigned long long)tls_malformed(t));
 	fprintf(out, "  sightings: %llu (+%llu end-of-flow updates), output errors %llu%s\n",
 	        (unsigned long long)t->sightings, (unsigned long long)t->updates,
 	        (unsigned long long)t->output_errors, r->input_errors ? ", INPUT ERRORS" : "");

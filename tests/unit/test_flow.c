@@ -204,6 +204,9 @@ static void vlans_separate(void **state)
 	assert_ptr_equal(look(t, &r, 1, false), v20_5);
 	assert_int_equal(v20_5->tuple.vlan[0], 20);
 	assert_int_equal(v20_5->tuple.vlan[1], 5);
+	assert_int_equal(v20_5->vlan_count, 2);
+	assert_int_equal(v10->vlan_count, 1);
+	assert_int_equal(none->vlan_count, 0);
 	hl_flow_table_destroy(&t);
 }
 
