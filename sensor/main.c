@@ -43,6 +43,7 @@ struct options {
 	bool quiet;
 	char sensor_name[256];
 	struct hl_evidence_config evidence;
+	const char *geoip, *asn, *home_net;
 };
 
 static void usage(FILE *out)
@@ -76,6 +77,10 @@ static void usage(FILE *out)
 	      "  -w, --workers N          worker threads (default: cores - 1, at least 1)\n"
 	      "      --max-flows N        flows per worker (65536)\n"
 	      "      --stream-depth BYTES payload scanned per TCP direction, 0 = all (1048576)\n"
+	      "enrichment:\n"
+	      "      --geoip FILE         MaxMind City or Country database\n"
+	      "      --asn FILE           MaxMind ASN database\n"
+	      "      --home-net CIDR,...  your networks: the other endpoint is enriched\n"
 	      "evidence:\n"
 	      "      --evidence-dir DIR   write each sighting's flow packets as DIR/<sha256>.pcap\n"
 	      "      --evidence-max-bytes N  disk cap, oldest files removed first (1 GiB)\n"
@@ -164,6 +169,9 @@ enum {
 	OPT_EVIDENCE_BEFORE,
 	OPT_EVIDENCE_AFTER,
 	OPT_EVIDENCE_MEMORY,
+	OPT_GEOIP,
+	OPT_ASN,
+	OPT_HOME_NET,
 };
 
 static const struct option long_options[] = {
@@ -196,6 +204,9 @@ static const struct option long_options[] = {
         {"evidence-packets-before", required_argument, NULL, OPT_EVIDENCE_BEFORE},
         {"evidence-packets-after", required_argument, NULL, OPT_EVIDENCE_AFTER},
         {"evidence-memory", required_argument, NULL, OPT_EVIDENCE_MEMORY},
+        {"geoip", required_argument, NULL, OPT_GEOIP},
+        {"asn", required_argument, NULL, OPT_ASN},
+        {"home-net", required_argument, NULL, OPT_HOME_NET},
         {NULL, 0, NULL, 0},
 };
 
@@ -298,6 +309,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_STATS_JSON:
 			e->stats_json = true;
+			break;
+		case OPT_GEOIP:
+			o->geoip = optarg;
+			break;
+		case OPT_ASN:
+			o->asn = optarg;
+			break;
+		case OPT_HOME_NET:
+			o->home_net = optarg;
 			break;
 		case OPT_EVIDENCE_DIR:
 			o->evidence.dir = optarg;
@@ -436,17 +456,31 @@ int main(int argc, char **argv)
 	}
 
 	hl_evidence_store_t *evidence = NULL;
+	hl_enrich_t *enrich = NULL;
+	hl_home_net_t *home = NULL;
+	char err[512];
+	if (o.home_net != NULL && (home = hl_home_net_parse(o.home_net, err, sizeof err)) == NULL) {
+		fprintf(stderr, "hotline-sensor: %s\n", err);
+		goto out;
+	}
+	if ((o.geoip != NULL || o.asn != NULL) &&
+	    (enrich = hl_enrich_open(o.geoip, o.asn, err, sizeof err)) == NULL) {
+		fprintf(stderr, "hotline-sensor: %s\n", err);
+		goto out;
+	}
 	if (o.evidence.dir != NULL) {
-		int err = 0;
-		evidence = hl_evidence_store_open(&o.evidence, &err);
+		int code = 0;
+		evidence = hl_evidence_store_open(&o.evidence, &code);
 		if (evidence == NULL) {
 			fprintf(stderr, "hotline-sensor: evidence directory %s: %s\n",
-			        o.evidence.dir, hl_strerror(err));
+			        o.evidence.dir, hl_strerror(code));
 			goto out;
 		}
 	}
 	install_signals();
 	o.engine.worker.evidence = evidence;
+	o.engine.worker.enrich = enrich;
+	o.engine.worker.home_net = home;
 	o.engine.worker.matcher = matcher;
 	o.engine.worker.outputs = outs;
 	o.engine.worker.n_outputs = n_outs;
@@ -479,6 +513,8 @@ out:
 	for (size_t i = 0; i < n_outs; i++)
 		hl_output_close(&outs[i]);
 	hl_evidence_store_close(&evidence);
+	hl_enrich_close(&enrich);
+	hl_home_net_destroy(&home);
 	hl_matcher_destroy(&matcher);
 	return status;
 }

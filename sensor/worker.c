@@ -47,6 +47,11 @@ hl_worker_t *hl_worker_new(const struct hl_worker_config *cfg, unsigned index)
 	w->scratch = hl_scratch_new(cfg->matcher);
 	if (w->scratch == NULL)
 		goto fail;
+	if (cfg->enrich != NULL) {
+		w->enrich_cache = hl_enrich_cache_new(4096);
+		if (w->enrich_cache == NULL)
+			goto fail;
+	}
 	if (cfg->evidence != NULL) {
 		w->evidence = hl_evidence_worker_new(cfg->evidence);
 		if (w->evidence == NULL)
@@ -72,6 +77,7 @@ void hl_worker_destroy(hl_worker_t **w_p)
 		hl_flow_table_flush(w->flows); /* frees per-flow state; no output after flush */
 	hl_flow_table_destroy(&w->flows);
 	hl_evidence_worker_destroy(&w->evidence);
+	hl_enrich_cache_destroy(&w->enrich_cache);
 	hl_decoder_destroy(&w->decoder);
 	hl_scratch_destroy(&w->scratch);
 	free(w);
@@ -126,4 +132,6 @@ void hl_worker_stats(const hl_worker_t *w, struct hl_worker_stats *st)
 	st->app_memory = w->app_memory;
 	if (w->evidence != NULL)
 		hl_evidence_worker_stats(w->evidence, &st->evidence);
+	if (w->enrich_cache != NULL)
+		hl_enrich_cache_stats(w->enrich_cache, &st->enrich);
 }

@@ -14,7 +14,9 @@
 
 #include "capture.h"
 #include "decode_stats.h"
+#include "enrich.h"
 #include "evidence.h"
+#include "home_net.h"
 #include "extract_dns.h"
 #include "extract_http.h"
 #include "extract_tls.h"
@@ -37,6 +39,8 @@ struct hl_worker_config {
 	size_t app_memory_max;         /* bytes of extractor state per worker */
 	uint64_t stream_depth;         /* payload bytes scanned per TCP direction; 0 = all */
 	hl_evidence_store_t *evidence; /* --evidence-dir; NULL: no evidence */
+	const hl_enrich_t *enrich;     /* --geoip/--asn; NULL: no enrichment */
+	const hl_home_net_t *home_net; /* --home-net; may be NULL */
 };
 
 void hl_worker_config_init(struct hl_worker_config *cfg);
@@ -55,6 +59,7 @@ struct hl_worker_stats {
 	struct hl_flow_stats flow;
 	struct hl_tcp_reorder_stats tcp;
 	struct hl_evidence_worker_stats evidence;
+	struct hl_enrich_stats enrich;
 	struct hl_dns_stats dns;
 	struct hl_http_stats http;
 	struct hl_tls_stats tls;

@@ -67,6 +67,7 @@ struct hl_worker {
 	hl_scratch_t *scratch;
 	uint64_t generation; /* of cfg.matcher (hot reload bumps it) */
 	hl_evidence_worker_t *evidence;
+	hl_enrich_cache_t *enrich_cache;
 	bool has_payload_rules;
 	size_t app_memory;
 	struct hl_worker_stats st;

@@ -47,6 +47,9 @@ static void emit(hl_worker_t *w, const struct hl_flow *flow, const struct flow_s
 		memcpy(s.tls.ja3_hash, fs->tls->ja3_hash, sizeof s.tls.ja3_hash);
 		memcpy(s.tls.ja4, fs->tls->ja4, sizeof s.tls.ja4);
 	}
+	/* per record, not per packet; the worker's cache absorbs repeats */
+	if (w->cfg.enrich != NULL)
+		hl_enrich_sighting(w->cfg.enrich, w->enrich_cache, w->cfg.home_net, &s);
 	if (fs->evidence != NULL)
 		hl_evidence_to_sighting(hl_evidence_result(fs->evidence), &s.evidence);
 	char *line = hl_sighting_to_json(&s, w->cfg.sensor_name);

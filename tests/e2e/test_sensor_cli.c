@@ -305,6 +305,66 @@ static void sighup_reopens_and_sigterm_flushes(void **state)
 	free(first);
 }
 
+static int run_perl_builder(const char *dir)
+{
+	const char *argv[] = {"perl", HOTLINE_SOURCE_DIR "/tests/fixtures/mmdb/make_test_mmdb.pl",
+	                      dir, NULL};
+	pid_t pid;
+	if (posix_spawnp(&pid, "perl", NULL, NULL, (char *const *)argv, environ) != 0)
+		return -1;
+	return wait_exit(pid);
+}
+
+static void evidence_and_enrichment_reach_the_records(void **state)
+{
+	(void)state;
+	char mmdb[600], geo[700], asn[700], ev[600];
+	snprintf(mmdb, sizeof mmdb, "%s/mmdb", workdir);
+	snprintf(ev, sizeof ev, "%s/evidence", workdir);
+	assert_int_equal(mkdir(mmdb, 0700), 0);
+	assert_int_equal(mkdir(ev, 0700), 0);
+	if (run_perl_builder(mmdb) != 0)
+		skip(); /* perl or MaxMind::DB::Writer missing: scripts/bootstrap installs them */
+	snprintf(geo, sizeof geo, "%s/city.mmdb", mmdb);
+	snprintf(asn, sizeof asn, "%s/asn.mmdb", mmdb);
+	const char *args[] = {"-q",
+	                      "-r",
+	                      PCAPS "ip_match.pcap",
+	                      "-R",
+	                      SET,
+	                      "--geoip",
+	                      geo,
+	                      "--asn",
+	                      asn,
+	                      "--home-net",
+	                      "192.0.2.0/24,2001:db8::/48",
+	                      "--evidence-dir",
+	                      ev,
+	                      "--no-sighting-updates",
+	                      NULL};
+	struct run r;
+	run_sensor(args, "enrich", &r);
+	assert_int_equal(r.status, 0);
+	char *out = slurp(r.out);
+	/* the inbound flow from 198.51.100.130 is enriched on its source */
+	assert_non_null(strstr(out, "\"src_ip\":\"198.51.100.130\""));
+	assert_int_equal(count_lines(out, "\"geo\":{\"country\":\"NL\",\"city\":\"Amsterdam\""), 2);
+	assert_int_equal(count_lines(out, "\"asn\":{\"number\":"), 3);
+	assert_int_equal(count_lines(out, "\"evidence\":{\"sha256\":\""), 3);
+	/* each named file exists under its hash */
+	for (const char *p = out; (p = strstr(p, "\"path\":\"")) != NULL;) {
+		p += 8;
+		const char *end = strchr(p, '"');
+		char path[1024];
+		snprintf(path, sizeof path, "%.*s", (int)(end - p), p);
+		struct stat st;
+		assert_int_equal(stat(path, &st), 0);
+		assert_true(st.st_size > 24);
+		p = end;
+	}
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +373,7 @@ int main(void)
 	        cmocka_unit_test(usage_errors_exit_2_and_say_why),
 	        cmocka_unit_test(corrupt_pcap_is_named_and_earlier_sightings_kept),
 	        cmocka_unit_test(sighup_reopens_and_sigterm_flushes),
+	        cmocka_unit_test(evidence_and_enrichment_reach_the_records),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
