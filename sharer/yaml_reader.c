@@ -53,6 +53,9 @@ static void path_pop(struct hl_yctx *ctx, size_t old)
 }
 
 static void vreport(struct hl_yctx *ctx, const struct hl_ynode *node, const char *key,
+                    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void vreport(struct hl_yctx *ctx, const struct hl_ynode *node, const char *key,
                     const char *fmt, va_list ap)
 {
 	char msg[512];
