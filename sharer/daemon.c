@@ -198,6 +198,7 @@ hl_daemon_t *hl_daemon_new(const struct hl_daemon_opts *o, char *err, size_t err
 	xo.name = d->name;
 	xo.store = d->store;
 	xo.max_msg_bytes = (size_t)o->max_message;
+	xo.seq_start = (uint64_t)d->started_at;
 	if (o->resend_min_us > 0)
 		xo.retry_base_us = o->resend_min_us;
 	if (o->resend_max_us > 0)

@@ -89,6 +89,7 @@ int hl_exchange_add_peer(hl_exchange_t *x, const char *name, hl_tp_sock_t *deale
 	memset(p, 0, sizeof *p);
 	snprintf(p->name, sizeof p->name, "%s", name);
 	p->dealer = dealer;
+	p->seq = x->o.seq_start;
 	return 0;
 }
 
@@ -197,16 +198,38 @@ static void refuse(hl_exchange_t *x, const struct hl_tp_msg *m, const struct sen
 	make_nack(x, s, to, e->id, code, why, now, r);
 }
 
+/* Queue rec for every peer: the envelope is encoded now and kept, so every
+ * attempt sends the same bytes (same id, seq, sent_at). */
+static int enqueue_all(hl_exchange_t *x, json_t *wb, int64_t now)
+{
+	int rc = 0;
+	for (size_t i = 0; i < x->n_peers && rc == 0; i++) {
+		struct xpeer *p = &x->peers[i];
+		char id[HL_WIRE_ID_LEN + 1];
+		char *env = NULL, *body = NULL;
+		size_t el = 0, bl = 0;
+		hl_wire_new_id(id);
+		rc = hl_x_encode(x, HL_WIRE_T_SIGHTING, p->name, id, p->seq, wb, now, &env, &el,
+		                 &body, &bl);
+		if (rc == 0)
+			rc = hl_store_outbox_enqueue(x->o.store, p->name, "sighting",
+			                             HL_PRIO_SIGHTING, id, env, body, now);
+		if (rc == 0)
+			p->seq++;
+		free(env);
+		free(body);
+	}
+	return rc;
+}
+
 /* Store one record from a sensor, queue it for every peer, audit it. */
 static int local_record(hl_exchange_t *x, const struct sender *s, const char *msg_id, json_t *rec,
                         int64_t now)
 {
 	char *line = json_dumps(rec, JSON_COMPACT);
 	json_t *wb = hl_wire_body_sighting(rec);
-	char *wbody = wb != NULL ? json_dumps(wb, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(wb);
 	int rc = HL_ENOMEM;
-	if (line == NULL || wbody == NULL)
+	if (line == NULL || wb == NULL)
 		goto out;
 	struct hl_store_sighting sg = {.origin = "local", .received_at = now, .record = line};
 	bool added = false;
@@ -217,13 +240,7 @@ static int local_record(hl_exchange_t *x, const struct sender *s, const char *ms
 		goto out;
 	}
 	x->c.sightings_local++;
-	for (size_t i = 0; i < x->n_peers && rc == 0; i++) {
-		char id[HL_WIRE_ID_LEN + 1];
-		hl_wire_new_id(id);
-		rc = hl_store_outbox_enqueue(x->o.store, x->peers[i].name, "sighting",
-		                             HL_PRIO_SIGHTING, id, NULL, wbody, now);
-	}
-	if (rc != 0)
+	if ((rc = enqueue_all(x, wb, now)) != 0)
 		goto out;
 	struct hl_audit_entry a = {.at = now,
 	                           .direction = HL_AUDIT_LOCAL,
@@ -235,7 +252,7 @@ static int local_record(hl_exchange_t *x, const struct sender *s, const char *ms
 	rc = hl_store_audit_append(x->o.store, &a, NULL);
 out:
 	free(line);
-	free(wbody);
+	json_decref(wb);
 	return rc;
 }
 
@@ -324,7 +341,7 @@ static bool identify(hl_exchange_t *x, const struct hl_tp_msg *m, const struct h
 		char why[256];
 		snprintf(why, sizeof why, "from \"%s\" is not the authenticated peer \"%s\"",
 		         e->from, m->peer);
-		refuse(x, m, s, e, HL_WIRE_E_POLICY, why, now, r);
+		refuse(x, m, s, e, HL_WIRE_E_UNEXPECTED, why, now, r);
 		return false;
 	}
 	if (strcmp(e->to, x->name) != 0) {
@@ -355,6 +372,18 @@ static int process(hl_exchange_t *x, const struct hl_tp_msg *m, int64_t now, str
 	                        &we);
 	if (rc == HL_ENOMEM)
 		return rc;
+	if (rc != 0 && we.code == HL_WIRE_E_OVERSIZE && e.id[0] == '\0' &&
+	    env_len <= HL_WIRE_ENV_MAX) {
+		/* The body was never parsed; the envelope alone may still name
+		 * the message, so that the NACK stops the sender's resends. */
+		struct hl_wire_envelope e2;
+		struct hl_wire_error we2;
+		json_t *b2 = NULL;
+		hl_wire_decode(env_p, env_len, "{}", 2, 0, &e2, &b2, &we2);
+		json_decref(b2);
+		memcpy(e.id, e2.id, sizeof e.id);
+		memcpy(e.from, e2.from, sizeof e.from);
+	}
 	if (rc == 0 && m->nframes != 2) {
 		json_decref(body);
 		body = NULL;
@@ -396,6 +425,7 @@ static int process(hl_exchange_t *x, const struct hl_tp_msg *m, int64_t now, str
 			rc = hl_x_on_nack(x, s.peer, body, now);
 		break;
 	case HL_WIRE_T_HELLO:
+		/* Acknowledged like any message; nothing to store. */
 		x->c.hellos_received++;
 		if (s.peer != NULL) {
 			const char *v = json_string_value(json_object_get(body, "version"));
@@ -403,6 +433,7 @@ static int process(hl_exchange_t *x, const struct hl_tp_msg *m, int64_t now, str
 			XLOG(x, HL_LOG_INFO, "exchange: hello from %s (%s)", s.peer->name,
 			     s.peer->version);
 		}
+		make_ack(x, &s, e.id, now, r);
 		break;
 	case HL_WIRE_T_HEARTBEAT:
 		x->c.heartbeats_received++;

@@ -52,6 +52,8 @@ struct hl_exchange_opts {
 	int64_t heartbeat_us;  /* heartbeat when nothing was sent this long; 10 s */
 	size_t window;         /* sent and not yet ACKed per peer; 512 */
 	size_t pump_batch;     /* messages sent per peer per pump; 256 */
+	uint64_t seq_start;    /* first envelope seq per peer: pass the time in µs, so that
+	                        * seq keeps growing across restarts */
 	hl_log_fn log;         /* NULL: stderr */
 	void *log_ctx;
 };

@@ -14,6 +14,7 @@ struct xpeer {
 	int64_t last_sent, last_received, last_ack;
 	size_t inflight;
 	char version[HL_WIRE_LINE_MAX + 1];
+	char hello_id[HL_WIRE_ID_LEN + 1]; /* our last hello: its ACK is no outbox ACK */
 	unsigned long received, sent, resent, acked, nacked;
 };
 

@@ -40,6 +40,8 @@ int hl_x_on_ack(hl_exchange_t *x, struct xpeer *p, const json_t *body, int64_t n
 	for (size_t i = 0; i < json_array_size(ids); i++) {
 		const char *id = json_string_value(json_array_get(ids, i));
 		x->c.acks_received++;
+		if (strcmp(id, p->hello_id) == 0)
+			continue;
 		int rc = hl_store_outbox_ack(x->o.store, p->name, id, now);
 		if (rc == HL_ENOTFOUND) {
 			x->c.acks_unknown++;
@@ -96,8 +98,12 @@ static int send_direct(hl_exchange_t *x, struct xpeer *p, enum hl_wire_type type
 		return HL_ENOMEM;
 	char *env = NULL, *b = NULL;
 	size_t el = 0, bl = 0;
-	int rc = hl_x_encode(x, type, p->name, NULL, p->seq++, body, now, &env, &el, &b, &bl);
+	char id[HL_WIRE_ID_LEN + 1];
+	hl_wire_new_id(id);
+	int rc = hl_x_encode(x, type, p->name, id, p->seq++, body, now, &env, &el, &b, &bl);
 	json_decref(body);
+	if (rc == 0 && type == HL_WIRE_T_HELLO)
+		memcpy(p->hello_id, id, sizeof id);
 	if (rc == 0) {
 		struct hl_frame f[2] = {{env, el}, {b, bl}};
 		rc = hl_tp_send(p->dealer, f, 2);
@@ -126,6 +132,29 @@ static int give_up(struct pump *pu, const struct hl_outbox_msg *m, const char *w
 	return hl_store_outbox_ack(pu->x->o.store, m->peer, m->msg_id, pu->now);
 }
 
+/* The frames of an outbox row: as queued, or (a row without a kept
+ * envelope) encoded now under the row's id. */
+static int frames_of(struct pump *pu, const struct hl_outbox_msg *m, char **env, size_t *el,
+                     char **b, size_t *bl)
+{
+	*env = *b = NULL;
+	if (m->envelope != NULL) {
+		*env = strdup(m->envelope);
+		*b = strdup(m->body);
+		*el = strlen(m->envelope);
+		*bl = strlen(m->body);
+		return *env != NULL && *b != NULL ? 0 : HL_ENOMEM;
+	}
+	enum hl_wire_type type;
+	json_t *body = json_loads(m->body, JSON_REJECT_DUPLICATES, NULL);
+	int rc = HL_EINVAL;
+	if (body != NULL && hl_wire_type_parse(m->type, &type) == 0)
+		rc = hl_x_encode(pu->x, type, pu->p->name, m->msg_id, pu->p->seq++, body, pu->now,
+		                 env, el, b, bl);
+	json_decref(body);
+	return rc;
+}
+
 static int pump_one(void *ud, const struct hl_outbox_msg *m)
 {
 	struct pump *pu = ud;
@@ -133,21 +162,16 @@ static int pump_one(void *ud, const struct hl_outbox_msg *m)
 	struct xpeer *p = pu->p;
 	if (p->inflight >= x->o.window)
 		return 1;
-	enum hl_wire_type type;
-	json_t *body = json_loads(m->body, JSON_REJECT_DUPLICATES, NULL);
-	if (body == NULL || hl_wire_type_parse(m->type, &type) != 0) {
-		json_decref(body);
-		return give_up(pu, m, "outbox row is not a valid message");
-	}
 	char *env = NULL, *b = NULL;
 	size_t el = 0, bl = 0;
-	int rc =
-	        hl_x_encode(x, type, p->name, m->msg_id, p->seq, body, pu->now, &env, &el, &b, &bl);
-	json_decref(body);
-	if (rc == HL_ENOMEM)
+	int rc = frames_of(pu, m, &env, &el, &b, &bl);
+	if (rc == HL_ENOMEM) {
+		free(env);
+		free(b);
 		return rc;
+	}
 	if (rc != 0)
-		return give_up(pu, m, "does not encode");
+		return give_up(pu, m, "outbox row is not a valid message");
 	struct hl_frame f[2] = {{env, el}, {b, bl}};
 	rc = hl_tp_send(p->dealer, f, 2);
 	if (rc == HL_ELIMIT || rc == HL_EINVAL) {
@@ -162,7 +186,6 @@ static int pump_one(void *ud, const struct hl_outbox_msg *m)
 		pu->blocked = true;
 		return 1;
 	}
-	p->seq++;
 	p->last_sent = pu->now;
 	p->inflight++;
 	rc = hl_store_outbox_mark_sent(x->o.store, m->msg_id, pu->now,

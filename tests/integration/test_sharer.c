@@ -185,10 +185,202 @@ static void test_hundred_exactly_once(void **state)
 	h_stop(&p->b);
 }
 
+/* An envelope, by hand: hostile tests need what the encoder would refuse. */
+static void envelope(char *out, size_t outlen, int v, unsigned id, const char *type,
+                     const char *from, const char *to)
+{
+	int n = snprintf(out, outlen,
+	                 "{\"v\":%d,\"id\":\"%032x\",\"type\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
+	                 "\"sent_at\":\"2026-01-01T00:00:00.000000Z\",\"seq\":%u}",
+	                 v, id, type, from, to, id);
+	assert_true(n > 0 && (size_t)n < outlen);
+}
+
+static char *sighting_body(unsigned i)
+{
+	char line[1024];
+	h_sighting_line(i, "raw", line, sizeof line);
+	char *b = NULL;
+	assert_true(asprintf(&b, "{\"record\":%s}", line) > 0);
+	return b;
+}
+
+/* The next reply on a raw client must be a NACK of id with code. */
+static void expect_nack(void *sock, unsigned id, const char *code)
+{
+	json_t *env, *body;
+	if (!h_raw_recv(sock, H_DEADLINE_MS, &env, &body))
+		fail_msg("no NACK for %032x (%s)", id, code);
+	char want[40];
+	snprintf(want, sizeof want, "%032x", id);
+	assert_string_equal(json_string_value(json_object_get(env, "type")), "nack");
+	assert_string_equal(json_string_value(json_object_get(env, "from")), "bravo");
+	assert_string_equal(json_string_value(json_object_get(body, "id")), want);
+	assert_string_equal(json_string_value(json_object_get(body, "reason_code")), code);
+	json_decref(env);
+	json_decref(body);
+}
+
+static void expect_ack(void *sock, unsigned id)
+{
+	json_t *env, *body;
+	if (!h_raw_recv(sock, H_DEADLINE_MS, &env, &body))
+		fail_msg("no ACK for %032x", id);
+	char want[40];
+	snprintf(want, sizeof want, "%032x", id);
+	assert_string_equal(json_string_value(json_object_get(env, "type")), "ack");
+	const json_t *ids = json_object_get(body, "ids");
+	assert_int_equal(json_array_size(ids), 1);
+	assert_string_equal(json_string_value(json_array_get(ids, 0)), want);
+	json_decref(env);
+	json_decref(body);
+}
+
+static void *alpha_client(struct pair *p, void *ctx)
+{
+	char key[512];
+	h_path(&p->e, "alpha.key", key, sizeof key);
+	return h_raw_client(ctx, &p->b, key);
+}
+
+/* 2. An unlisted key is refused by ZAP, a plaintext client by the CURVE
+ * handshake; both are counted, nothing is stored, bravo keeps serving. */
+static void test_unlisted_and_plaintext_refused(void **state)
+{
+	struct pair *p = *state;
+	h_start(&p->b);
+	void *ctx = zmq_ctx_new();
+	char key[512], env[512];
+	h_path(&p->e, "rogue.key", key, sizeof key);
+	char *body = sighting_body(1);
+
+	void *rogue = h_raw_client(ctx, &p->b, key);
+	envelope(env, sizeof env, 1, 1, "sighting", "alpha", "bravo");
+	h_raw_send(rogue, env, body, strlen(body));
+	h_wait_ge(&p->b, "zap.refused_unknown_key", 1);
+	assert_int_equal(h_status_int(&p->b, "zap.admitted"), 0);
+
+	void *plain = h_raw_client(ctx, &p->b, NULL);
+	h_raw_send(plain, env, body, strlen(body));
+	h_wait_ge(&p->b, "listener.handshakes_failed_protocol", 1);
+
+	/* A listed peer still gets through, after both refusals. */
+	void *good = alpha_client(p, ctx);
+	envelope(env, sizeof env, 1, 2, "sighting", "alpha", "bravo");
+	h_raw_send(good, env, body, strlen(body));
+	expect_ack(good, 2);
+	json_t *e2, *b2;
+	assert_false(h_raw_recv(rogue, 0, &e2, &b2));
+	assert_false(h_raw_recv(plain, 0, &e2, &b2));
+
+	assert_int_equal(h_status_int(&p->b, "sightings"), 1);
+	assert_int_equal(h_status_int(&p->b, "exchange.received"), 1);
+	assert_true(h_status_int(&p->b, "zap.refused") >= 1);
+	assert_true(h_log_has(&p->b, "zap: refused"));
+	char *out = NULL;
+	assert_int_equal(ctl(p, &p->b, &out, "status", NULL), 0);
+	assert_non_null(strstr(out, "handshakes:"));
+	assert_null(strstr(out, "handshakes:    0 refused by key"));
+	free(out);
+
+	free(body);
+	zmq_close(rogue);
+	zmq_close(plain);
+	zmq_close(good);
+	zmq_ctx_term(ctx);
+	h_stop(&p->b);
+}
+
+/* 3. Hostile messages from an authenticated peer: each refused with its
+ * reason, counted and logged; bravo keeps serving and stores only the
+ * valid one, once. */
+static void test_hostile_messages(void **state)
+{
+	struct pair *p = *state;
+	h_start(&p->b);
+	void *ctx = zmq_ctx_new();
+	void *s = alpha_client(p, ctx);
+	char env[1024];
+	char *body = sighting_body(7);
+
+	/* No readable envelope: nothing a NACK could name; refused, counted. */
+	h_raw_send(s, "{\"v\":1,\"id\":", body, strlen(body));
+	h_wait_ge(&p->b, "exchange.rejected.json", 1);
+
+	envelope(env, sizeof env, 1, 0x11, "sighting", "alpha", "bravo");
+	h_raw_send(s, env, "{\"record\":", 10);
+	expect_nack(s, 0x11, "json");
+
+	envelope(env, sizeof env, 1, 0x12, "bogus", "alpha", "bravo");
+	h_raw_send(s, env, body, strlen(body));
+	expect_nack(s, 0x12, "type");
+
+	envelope(env, sizeof env, 2, 0x13, "sighting", "alpha", "bravo");
+	h_raw_send(s, env, body, strlen(body));
+	expect_nack(s, 0x13, "version");
+
+	/* Over bravo's 64 KiB max_message. */
+	size_t big_len = 70000;
+	char *big = malloc(big_len + 64);
+	assert_non_null(big);
+	int n = snprintf(big, 64, "{\"pad\":\"");
+	memset(big + n, 'x', big_len);
+	memcpy(big + n + big_len, "\"}", 3);
+	envelope(env, sizeof env, 1, 0x14, "sighting", "alpha", "bravo");
+	h_raw_send(s, env, big, strlen(big));
+	free(big);
+	expect_nack(s, 0x14, "oversize");
+
+	/* Authenticated as alpha, claiming to be someone else. */
+	envelope(env, sizeof env, 1, 0x15, "sighting", "charlie", "bravo");
+	h_raw_send(s, env, body, strlen(body));
+	expect_nack(s, 0x15, "unexpected");
+
+	envelope(env, sizeof env, 1, 0x16, "sighting", "alpha", "charlie");
+	h_raw_send(s, env, body, strlen(body));
+	expect_nack(s, 0x16, "unexpected");
+
+	envelope(env, sizeof env, 1, 0x17, "sighting", "alpha", "bravo");
+	h_raw_send(s, env, "{\"record\":{\"count\":1}}", 22);
+	expect_nack(s, 0x17, "schema");
+
+	/* Still serving: a valid sighting is stored and ACKed, a resend only
+	 * ACKed again. */
+	envelope(env, sizeof env, 1, 0x18, "sighting", "alpha", "bravo");
+	h_raw_send(s, env, body, strlen(body));
+	expect_ack(s, 0x18);
+	h_raw_send(s, env, body, strlen(body));
+	expect_ack(s, 0x18);
+
+	assert_int_equal(h_status_int(&p->b, "sightings"), 1);
+	assert_int_equal(h_status_int(&p->b, "exchange.sightings_peer"), 1);
+	assert_int_equal(h_status_int(&p->b, "exchange.duplicates"), 1);
+	assert_int_equal(h_status_int(&p->b, "exchange.rejected.json"), 2);
+	assert_int_equal(h_status_int(&p->b, "exchange.rejected.type"), 1);
+	assert_int_equal(h_status_int(&p->b, "exchange.rejected.version"), 1);
+	assert_int_equal(h_status_int(&p->b, "exchange.rejected.oversize"), 1);
+	assert_int_equal(h_status_int(&p->b, "exchange.rejected.unexpected"), 2);
+	assert_int_equal(h_status_int(&p->b, "exchange.rejected.schema"), 1);
+	assert_int_equal(h_status_int(&p->b, "exchange.rejected_total"), 8);
+	assert_int_equal(h_status_int(&p->b, "exchange.from_mismatch"), 1);
+	assert_int_equal(h_status_int(&p->b, "exchange.to_mismatch"), 1);
+	assert_true(h_log_has(&p->b, "refused message 00000000000000000000000000000015"));
+	assert_true(h_log_has(&p->b, "is not the authenticated peer"));
+	expect_audit_ok(p, &p->b, 1);
+
+	free(body);
+	zmq_close(s);
+	zmq_ctx_term(ctx);
+	h_stop(&p->b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_hundred_exactly_once, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_unlisted_and_plaintext_refused, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_hostile_messages, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
