@@ -96,7 +96,8 @@ static void migrates_from_version_1(void **state)
 	raw_exec(db, "PRAGMA journal_mode = WAL; BEGIN");
 	raw_exec(db, steps[0]);
 	raw_exec(db, "PRAGMA user_version = 1; COMMIT");
-	raw_exec(db, "INSERT INTO sightings VALUES ('old', 'peer:bravo', 5, 4, 'hl--x', '{}');"
+	raw_exec(db, "INSERT INTO sightings (id, origin, received_at, first_seen, indicator_id,"
+	             " record) VALUES ('old', 'peer:bravo', 5, 4, 'hl--x', '{}');"
 	             "INSERT INTO outbox (msg_id, peer, type, priority, body, created_at,"
 	             " next_attempt_at) VALUES ('m-old', 'bravo', 'sighting', 30, '{}', 5, 5)");
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'audit'"), 0);
