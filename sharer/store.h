@@ -136,13 +136,21 @@ int hl_store_outbox_purge(hl_store_t *s, int64_t before, size_t *purged);
 
 /* ---- inbox: dedup at the receiver (store_inbox.c) ---------------------- */
 
-/* Record that msg_id from peer arrived. *is_new tells whether it is the
- * first delivery: store the effect only then, in the same transaction,
- * commit, and ACK in both cases. */
+/* Record that msg_id from peer, first sent at sent_at (the envelope's
+ * sent_at, which a resend repeats), arrived. *is_new tells whether it is
+ * the first delivery: store the effect only then, in the same transaction,
+ * commit, and ACK in both cases. The key is (peer, sent_at, msg_id): with
+ * random message ids, sent_at is what keeps inserts at the end of the
+ * index (docs/store.md). */
+int hl_store_inbox_record(hl_store_t *s, const char *peer, const char *msg_id, int64_t sent_at,
+                          const char *type, int64_t now, bool *is_new);
+/* The same with sent_at 0, for senders without a send time. A message must
+ * always be recorded the same way (with or without its sent_at). */
 int hl_store_inbox_record_once(hl_store_t *s, const char *peer, const char *msg_id,
                                const char *type, int64_t now, bool *is_new);
-/* Was msg_id from peer recorded? */
-int hl_store_inbox_seen(hl_store_t *s, const char *peer, const char *msg_id, bool *seen);
+/* Was msg_id (sent at sent_at, 0 for record_once) from peer recorded? */
+int hl_store_inbox_seen(hl_store_t *s, const char *peer, const char *msg_id, int64_t sent_at,
+                        bool *seen);
 /* Forget inbox rows received before `before` (a re-delivery of a forgotten
  * id would then be applied again: keep them longer than any sender retries). */
 int hl_store_inbox_purge(hl_store_t *s, int64_t before, size_t *purged);

@@ -57,10 +57,11 @@ static const char MIGRATION_1[] =
         "CREATE INDEX outbox_acked ON outbox(acked_at) WHERE acked_at IS NOT NULL;\n"
         "CREATE TABLE inbox (\n"
         "  peer TEXT NOT NULL,\n"
+        "  sent_at INTEGER NOT NULL,\n"
         "  msg_id TEXT NOT NULL,\n"
         "  type TEXT NOT NULL,\n"
         "  received_at INTEGER NOT NULL,\n"
-        "  PRIMARY KEY (peer, msg_id)\n"
+        "  PRIMARY KEY (peer, sent_at, msg_id)\n"
         ") STRICT, WITHOUT ROWID;\n"
         "CREATE INDEX inbox_received ON inbox(received_at);\n";
 

@@ -8,9 +8,11 @@
  *     receiver's rule), committed in transactions of 1, 64 and 1024
  *     messages (synchronous=FULL: one WAL fsync per commit). Batch 1 stops
  *     after BATCH1_CAP_S seconds: it measures fsync latency, not SQLite.
- *   - the same at 1024 with an audit row per message, with random (not
- *     time-ordered) message ids, and with ids derived from the record (the
- *     local-sensor path: JSON parse + canonical hash per row);
+ *   - the same at 1024 with an audit row per message, and with ids derived
+ *     from the record (the local-sensor path: JSON parse + canonical hash);
+ *   - message ids are random 128-bit hex as on the wire (docs/protocol.md)
+ *     and the inbox key includes the envelope's sent_at; for comparison, the
+ *     same without sent_at (random key), and time-ordered ids without it;
  *   - N outbox messages: enqueue, fetch due + mark_sent, ack, 1024 per
  *     transaction, with time-ordered and with random message ids.
  * Sighting ids are random hex digests throughout, as on the wire.
@@ -128,6 +130,7 @@ struct inbound_run {
 	bool audit;          /* an audit row per message */
 	bool derived;        /* id, first_seen, indicator id derived from the record */
 	bool random_msg_ids; /* else time-ordered */
+	bool sent_at;        /* inbox keyed by (peer, sent_at, msg_id) */
 };
 
 /* Receive n sightings from peer bravo, r->batch per transaction. Returns
@@ -305,12 +308,13 @@ int main(int argc, char **argv)
 	printf("bench_store: SQLite %s, WAL, synchronous=FULL, dir %s, N=%zu\n",
 	       sqlite3_libversion(), b.dir, n);
 	const struct inbound_run runs[] = {
-	        {"sighting+inbox", 1, false, false, false},
-	        {"sighting+inbox", 64, false, false, false},
-	        {"sighting+inbox", 1024, false, false, false},
-	        {"sighting+inbox+audit", 1024, true, false, false},
-	        {"sighting+inbox, random msg ids", 1024, false, false, true},
-	        {"sighting(derived id)+inbox", 1024, false, true, false},
+	        {"sighting+inbox", 1, false, false, true, true},
+	        {"sighting+inbox", 64, false, false, true, true},
+	        {"sighting+inbox", 1024, false, false, true, true},
+	        {"sighting+inbox+audit", 1024, true, false, true, true},
+	        {"sighting(derived id)+inbox", 1024, false, true, true, true},
+	        {"sighting+inbox, no sent_at in key", 1024, false, false, true, false},
+	        {"sighting+inbox, ordered ids, no sent_at", 1024, false, false, false, false},
 	};
 	int rc = 0;
 	const char *only = getenv("BENCH_STORE_ONLY");

@@ -332,7 +332,7 @@ static void hostile_strings_are_data_not_sql(void **state)
 	assert_int_equal(hl_store_outbox_depth(s, peer, &n), 0);
 	assert_int_equal(n, 0);
 	bool seen = false;
-	assert_int_equal(hl_store_inbox_seen(s, peer, id, &seen), 0);
+	assert_int_equal(hl_store_inbox_seen(s, peer, id, 0, &seen), 0);
 	assert_true(seen);
 	hl_store_close(&s);
 }
