@@ -1,7 +1,8 @@
 /* \summary: store throughput: inbound sightings with inbox dedup, outbox cycle
  *
  * Usage: bench_store [DIR] [N]   (DIR default ".", N default 200000)
- *        BENCH_STORE_ONLY=i runs only the i-th inbound case (0-based).
+ *        BENCH_STORE_ONLY=i runs only the i-th inbound case (0-based);
+ *        BENCH_STORE_KEEP=1 keeps the databases (for dbstat).
  * Creates fresh stores under DIR (on the disk being measured: tmpfs makes
  * fsync free and the numbers meaningless), and reports rows/s for:
  *   - N inbound sightings, each an inbox record_once + sighting add (the
@@ -72,6 +73,10 @@ static hl_store_t *fresh(struct bench *b)
 static void discard(struct bench *b, hl_store_t **s)
 {
 	hl_store_close(s);
+	if (getenv("BENCH_STORE_KEEP") != NULL) {
+		printf("kept %s\n", b->path);
+		return;
+	}
 	char p[1100];
 	const char *suffix[] = {"", "-wal", "-shm"};
 	for (size_t i = 0; i < 3; i++) {
@@ -152,8 +157,9 @@ static size_t inbound(hl_store_t *s, size_t n, const struct inbound_run *r, doub
 				ordered_id(msg_id, sizeof msg_id, i);
 			random_id(sg_id, sizeof sg_id, 2, i, 4);
 			bool is_new = false;
-			if (hl_store_inbox_record_once(s, "bravo", msg_id, "sighting",
-			                               T0 + (int64_t)i, &is_new) != 0)
+			int64_t sent_at = r->sent_at ? T0 + (int64_t)i * STEP_US + 2000 : 0;
+			if (hl_store_inbox_record(s, "bravo", msg_id, sent_at, "sighting",
+			                          T0 + (int64_t)i, &is_new) != 0)
 				return 0;
 			if (!is_new)
 				continue;
