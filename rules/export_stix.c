@@ -7,7 +7,7 @@
  * become STIX patterns; uri, content and regex, which STIX patterning
  * cannot express, use pattern types "hotline", "snort" and "pcre" in the
  * exact forms hl_parse_stix() reads back. Fields STIX has no place for ride
- * in x_hotline_* custom properties. Mapping: docs/formats-stix-misp.md.
+ * in x_hotline_* custom properties. Mapping: docs/formats.md (STIX and MISP).
  *
  * The bundle is streamed one object at a time (each dumped by jansson and
  * indented into place) so a large set is never held twice in memory.
@@ -306,9 +306,12 @@ static int emit(FILE *out, json_t *obj, bool first)
 	if (text == NULL)
 		return HL_ENOMEM;
 	int rc = fputs(first ? "\n    " : ",\n    ", out) < 0 ? HL_EIO : 0;
-	for (const char *p = text; rc == 0 && *p != '\0'; p++) {
-		if (fputc(*p, out) == EOF || (*p == '\n' && fputs("    ", out) < 0))
+	for (const char *p = text; rc == 0 && *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl != NULL ? (size_t)(nl - p) + 1 : strlen(p);
+		if (fwrite(p, 1, n, out) != n || (nl != NULL && fputs("    ", out) < 0))
 			rc = HL_EIO;
+		p += n;
 	}
 	free(text);
 	return rc;
@@ -330,15 +333,17 @@ static int64_t wall_clock_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Identities to write: each indicator's first source, once, in order. */
+/* TLP levels used, and the identities to write: each indicator's first
+ * source, once, in order of first use (jansson keeps insertion order). */
 static int collect(const struct hl_indicator **v, size_t n, bool used_tlp[HL_TLP_COUNT],
                    json_t *names)
 {
 	for (size_t i = 0; i < n; i++) {
 		if ((unsigned)v[i]->tlp < HL_TLP_COUNT)
 			used_tlp[v[i]->tlp] = true;
-		if (v[i]->sources.n > 0 &&
-		    json_array_append_new(names, json_string(v[i]->sources.v[0])))
+		const char *s = v[i]->sources.n > 0 ? v[i]->sources.v[0] : NULL;
+		if (s != NULL && json_object_get(names, s) == NULL &&
+		    json_object_set_new(names, s, json_true()) != 0)
 			return HL_EINVAL;
 	}
 	return 0;
@@ -350,8 +355,8 @@ static int write_objects(FILE *out, const struct hl_indicator **v, size_t n, int
 	if (hl_time_format(now, created, sizeof created) != 0)
 		return HL_EINVAL;
 	bool used[HL_TLP_COUNT] = {false};
-	json_t *names = json_array(), *seen = json_object();
-	int rc = names != NULL && seen != NULL ? collect(v, n, used, names) : HL_ENOMEM;
+	json_t *names = json_object();
+	int rc = names != NULL ? collect(v, n, used, names) : HL_ENOMEM;
 	bool first = true;
 	for (int t = 0; rc == 0 && t < HL_TLP_COUNT; t++) {
 		if (used[t]) {
@@ -359,24 +364,19 @@ static int write_objects(FILE *out, const struct hl_indicator **v, size_t n, int
 			first = false;
 		}
 	}
-	size_t i;
-	json_t *name;
-	json_array_foreach(names, i, name)
+	const char *name;
+	json_t *unused;
+	json_object_foreach(names, name, unused)
 	{
-		const char *s = json_string_value(name);
-		if (rc != 0 || json_object_get(seen, s) != NULL)
-			continue;
-		rc = json_object_set_new(seen, s, json_true()) != 0
-		             ? HL_ENOMEM
-		             : emit(out, identity_object(s, created), first);
+		if (rc == 0)
+			rc = emit(out, identity_object(name, created), first);
 		first = false;
 	}
-	for (i = 0; rc == 0 && i < n; i++) {
+	for (size_t i = 0; rc == 0 && i < n; i++) {
 		rc = emit(out, indicator_object(v[i], created), first);
 		first = false;
 	}
 	json_decref(names);
-	json_decref(seen);
 	return rc;
 }
 

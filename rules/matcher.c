@@ -317,6 +317,11 @@ void hl_matcher_set_version(hl_matcher_t *m, uint64_t version)
 	m->version = version;
 }
 
+bool hl_matcher_has_payload(const hl_matcher_t *m)
+{
+	return m->block_db != NULL;
+}
+
 void hl_matcher_hash(const hl_matcher_t *m, uint8_t out[HL_SHA256_LEN])
 {
 	memcpy(out, m->hash, HL_SHA256_LEN);

@@ -98,6 +98,24 @@ static bool has_key_value(const char *p, size_t n, const char *key, const char *
 	return false;
 }
 
+/* Like has_key_value, for a value that starts with prefix. */
+static bool has_key_value_prefix(const char *p, size_t n, const char *key, const char *prefix)
+{
+	const char *end = p + n;
+	size_t pn = strlen(prefix);
+	while (p < end) {
+		const char *q = find_key(p, (size_t)(end - p), key);
+		if (q == NULL)
+			return false;
+		while (q < end && is_space(*q))
+			q++;
+		if ((size_t)(end - q) >= pn + 1 && q[0] == '"' && memcmp(q + 1, prefix, pn) == 0)
+			return true;
+		p = q;
+	}
+	return false;
+}
+
 /* A native file's first line is a whole object with a "value". */
 static bool first_line_is_native(const char *p, size_t n)
 {
@@ -172,7 +190,10 @@ enum hl_format hl_format_detect(const char *data, size_t len, const char *name)
 		if (has_suffix(name, ".jsonl") || has_suffix(name, ".ndjson") ||
 		    first_line_is_native(p, window))
 			return HL_FMT_NATIVE;
-		if (has_key_value(p, window, "type", "bundle"))
+		/* sorted keys put "type" last in a bundle, so its id (first)
+		 * identifies a large one */
+		if (has_key_value(p, window, "type", "bundle") ||
+		    has_key_value_prefix(p, window, "id", "bundle--"))
 			return HL_FMT_STIX;
 		if (find_key(p, window, "Event") != NULL ||
 		    find_key(p, window, "Attribute") != NULL)

@@ -6,7 +6,7 @@
  * e-mail addresses...) is counted and reported once per type per file, so a
  * feed of a million hashes gives one line, not a million. TLP comes from
  * "tlp:" tags, the strictest one winning. Mapping tables:
- * docs/formats-stix-misp.md.
+ * docs/formats.md (STIX and MISP).
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -500,8 +500,15 @@ int hl_parse_misp_json(const char *name, const char *data, size_t len,
 		               HL_PARSE_MAX_INPUT);
 		return HL_ELIMIT;
 	}
+	if (data == NULL)
+		data = "";
+	/* a UTF-8 byte order mark, as some exporters write, is not content */
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+		data += 3;
+		len -= 3;
+	}
 	json_error_t jerr;
-	json_t *root = json_loadb(data != NULL ? data : "", len, 0, &jerr);
+	json_t *root = json_loadb(data, len, 0, &jerr);
 	if (root == NULL) {
 		hl_diag_report(diag, HL_DIAG_ERROR, name,
 		               jerr.line > 0 ? (unsigned long)jerr.line : 0, "not valid JSON: %s",
@@ -732,6 +739,13 @@ int hl_parse_misp_csv(const char *name, const char *data, size_t len,
 		hl_diag_report(diag, HL_DIAG_ERROR, name, 0, "input larger than %ld bytes",
 		               HL_PARSE_MAX_INPUT);
 		return HL_ELIMIT;
+	}
+	if (data == NULL)
+		data = "";
+	/* a UTF-8 byte order mark, as some exporters write, is not content */
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+		data += 3;
+		len -= 3;
 	}
 	struct csv c = {.p = data, .end = data + len, .line = 1};
 	/* worst case: every byte stored plus one NUL per field */

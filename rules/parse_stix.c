@@ -8,7 +8,7 @@
  * without changing its meaning, so the indicator is skipped with the reason.
  * The three non-STIX pattern types hl_write_stix() emits (snort content,
  * pcre, hotline uri) are read back so a round trip is exact.
- * Mapping and rules: docs/formats-stix-misp.md.
+ * Mapping and rules: docs/formats.md (STIX and MISP).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -835,8 +835,15 @@ int hl_parse_stix(const char *name, const char *data, size_t len, const struct h
 		               HL_PARSE_MAX_INPUT);
 		return HL_ELIMIT;
 	}
+	if (data == NULL)
+		data = "";
+	/* a UTF-8 byte order mark, as some exporters write, is not content */
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+		data += 3;
+		len -= 3;
+	}
 	json_error_t jerr;
-	json_t *root = json_loadb(data != NULL ? data : "", len, 0, &jerr);
+	json_t *root = json_loadb(data, len, 0, &jerr);
 	if (root == NULL) {
 		hl_diag_report(diag, HL_DIAG_ERROR, name,
 		               jerr.line > 0 ? (unsigned long)jerr.line : 0, "not valid JSON: %s",

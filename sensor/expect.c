@@ -99,8 +99,10 @@ int hl_expect_compare(const char *expected_path, const char *const *lines, size_
 	}
 	if (rc != 0)
 		goto out;
-	qsort(want.v, want.n, sizeof *want.v, by_text);
-	qsort(got.v, got.n, sizeof *got.v, by_text);
+	if (want.n > 1)
+		qsort(want.v, want.n, sizeof *want.v, by_text);
+	if (got.n > 1)
+		qsort(got.v, got.n, sizeof *got.v, by_text);
 
 	size_t i = 0, j = 0, missing = 0, unexpected = 0;
 	while (i < want.n || j < got.n) {

@@ -119,7 +119,8 @@ int hl_output_finish(hl_output_t *out)
 	int rc = 0;
 	pthread_mutex_lock(&out->lock);
 	if (out->deterministic && !out->finished) {
-		qsort(out->lines, out->n_lines, sizeof *out->lines, compare_lines);
+		if (out->n_lines > 1)
+			qsort(out->lines, out->n_lines, sizeof *out->lines, compare_lines);
 		for (size_t i = 0; i < out->n_lines && rc == 0; i++)
 			rc = emit(out, out->lines[i], strlen(out->lines[i]));
 	}

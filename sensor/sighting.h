@@ -49,6 +49,15 @@ struct hl_sighting_evidence {
 	uint32_t packets;
 };
 
+/* The flow's TLS ClientHello fingerprints, when one was seen. */
+struct hl_sighting_tls {
+	bool present;
+	const char *sni; /* borrowed; "" without SNI */
+	const char *ja3; /* borrowed: the JA3 string */
+	char ja3_hash[33];
+	char ja4[40];
+};
+
 struct hl_sighting {
 	int64_t first_seen; /* packet time, Unix µs */
 	int64_t last_seen;
@@ -61,6 +70,7 @@ struct hl_sighting {
 	bool has_offset; /* payload: stream/datagram end offset of the match */
 	uint64_t offset;
 	struct hl_sighting_flow flow;
+	struct hl_sighting_tls tls;
 	struct hl_sighting_geo geo;
 	struct hl_sighting_asn asn;
 	struct hl_sighting_evidence evidence;

@@ -107,6 +107,27 @@ static json_t *flow_json(const struct hl_sighting_flow *f)
 	return o;
 }
 
+static json_t *tls_json(const struct hl_sighting_tls *t)
+{
+	json_t *o = json_object();
+	if (o == NULL)
+		return NULL;
+	int rc = 0;
+	if (t->sni != NULL && t->sni[0] != '\0')
+		rc |= json_object_set_new(o, "sni", text_value(t->sni, strlen(t->sni)));
+	if (t->ja3 != NULL)
+		rc |= json_object_set_new(o, "ja3", text_value(t->ja3, strlen(t->ja3)));
+	if (t->ja3_hash[0] != '\0')
+		rc |= json_object_set_new(o, "ja3_hash", json_string(t->ja3_hash));
+	if (t->ja4[0] != '\0')
+		rc |= json_object_set_new(o, "ja4", text_value(t->ja4, strlen(t->ja4)));
+	if (rc != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 static json_t *geo_json(const struct hl_sighting_geo *g)
 {
 	json_t *o = json_object();
@@ -184,6 +205,8 @@ char *hl_sighting_to_json(const struct hl_sighting *s, const char *sensor)
 	rc |= json_object_set(rec, "indicator", ind);
 	rc |= json_object_set(rec, "match", match);
 	rc |= json_object_set(rec, "flow", flow);
+	if (s->tls.present)
+		rc |= json_object_set_new(rec, "tls", tls_json(&s->tls));
 	if (s->geo.present)
 		rc |= json_object_set_new(rec, "geo", geo_json(&s->geo));
 	if (s->asn.present)

@@ -68,9 +68,10 @@ int hl_matcher_compile(const hl_iset_t *set, const struct hl_compile_opts *opts,
                        struct hl_compile_stats *stats, struct hl_diag *diag);
 void hl_matcher_destroy(hl_matcher_t **m_p);
 
-/* Serialised form (.hlx, docs/formats.md): header, indicators, allowlist,
- * Hyperscan databases. Loading validates every length and checksum;
- * a corrupt or foreign file is HL_EFORMAT with a reason through diag. */
+/* Serialised form (.hlx, docs/formats.md (.hlx)): header, indicators,
+ * allowlist, Hyperscan databases. Loading validates every length and
+ * checksum; a corrupt or foreign file is HL_EFORMAT with a reason through
+ * diag. Save writes PATH.tmp and renames it over PATH. */
 int hl_matcher_save(const hl_matcher_t *m, const char *path);
 int hl_matcher_load(const char *path, hl_matcher_t **out, struct hl_diag *diag);
 int hl_matcher_load_buffer(const void *data, size_t len, const char *name, hl_matcher_t **out,
@@ -82,10 +83,14 @@ size_t hl_matcher_count(const hl_matcher_t *m);
 const struct hl_indicator *hl_matcher_indicator(const hl_matcher_t *m, uint32_t idx);
 uint64_t hl_matcher_version(const hl_matcher_t *m);
 void hl_matcher_set_version(hl_matcher_t *m, uint64_t version);
+/* True when the matcher holds content/regex indicators, i.e. payload scans
+ * and streams can find something (a sensor may skip them otherwise). */
+bool hl_matcher_has_payload(const hl_matcher_t *m);
 /* SHA-256 of the canonical form of the compiled indicators (hl_iset_hash). */
 void hl_matcher_hash(const hl_matcher_t *m, uint8_t out[HL_SHA256_LEN]);
 /* Bytes held by the matcher (indicators, tables, Hyperscan databases). */
 size_t hl_matcher_memory(const hl_matcher_t *m);
+/* The matcher's own copy (empty when compiled without one); never NULL. */
 const hl_allowlist_t *hl_matcher_allowlist(const hl_matcher_t *m);
 
 /* Per-thread scratch; valid for any matcher it was created or grown for. */

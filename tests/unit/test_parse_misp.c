@@ -189,6 +189,12 @@ static void csv_crlf_and_quoting(void **state)
 	assert_string_equal(must_find(set, HL_IND_DOMAIN, "c.example")->description, "\"q\"");
 	must_find(set, HL_IND_DOMAIN, "d.example"); /* last record without a newline */
 	hl_iset_destroy(&set);
+
+	set = parse_text(hl_parse_misp_csv, "\xef\xbb\xbftype,value\ndomain,bom.example\n", 0,
+	                 &seen, &diag);
+	assert_int_equal(seen.n, 0);
+	must_find(set, HL_IND_DOMAIN, "bom.example");
+	hl_iset_destroy(&set);
 }
 
 static void csv_whole_file_failures(void **state)
@@ -363,7 +369,8 @@ static void json_shapes(void **state)
 	hl_iset_destroy(&set);
 
 	set = parse_text(hl_parse_misp_json,
-	                 "{\"Attribute\": [{\"type\": \"url\", \"value\": \"http://u.example/\"}]}",
+	                 "\xef\xbb\xbf{\"Attribute\": [{\"type\": \"url\", \"value\": "
+	                 "\"http://u.example/\"}]}",
 	                 0, &seen, &diag);
 	assert_int_equal(seen.n, 0);
 	must_find(set, HL_IND_URL, "u.example/");

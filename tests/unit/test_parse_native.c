@@ -344,6 +344,20 @@ static void detect_formats(void **state)
 			print_error("case %zu: got %s\n", i, hl_format_name(got));
 		assert_int_equal(got, cases[i].want);
 	}
+	/* a sorted-key bundle larger than the detection window: "type" comes
+	 * last, the id first */
+	size_t big = 100 * 1024;
+	char *bundle = malloc(big + 1);
+	assert_non_null(bundle);
+	memset(bundle, ' ', big);
+	static const char head[] = "{\"id\": \"bundle--5\", \"objects\": [";
+	static const char tail[] = "], \"type\": \"bundle\"}";
+	memcpy(bundle, head, sizeof head - 1);
+	memcpy(bundle + big - (sizeof tail - 1), tail, sizeof tail - 1);
+	bundle[big] = '\0';
+	assert_int_equal(hl_format_detect(bundle, big, "export.json"), HL_FMT_STIX);
+	free(bundle);
+
 	enum hl_format fmt;
 	for (int i = 0; i < HL_FMT_COUNT; i++) {
 		assert_int_equal(hl_format_parse(hl_format_name((enum hl_format)i), &fmt), 0);

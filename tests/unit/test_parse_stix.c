@@ -318,6 +318,15 @@ static void whole_file_failures(void **state)
 	assert_int_equal(seen.n, 1);
 	hl_iset_destroy(&set);
 
+	/* a byte order mark is skipped, and lines still count from it */
+	set = parse_text(
+	        "\xef\xbb\xbf{\"type\": \"bundle\", \"objects\": [\n"
+	        "{\"type\": \"indicator\", \"pattern\": \"[ipv4-addr:value = '1.2.3.4/8']\"}]}",
+	        0, &seen, &diag);
+	assert_int_equal(seen.n, 1);
+	expect(&seen, 0, HL_DIAG_ERROR, 2, "indicator: ip '1.2.3.4/8': ");
+	hl_iset_destroy(&set);
+
 	/* an empty bundle is fine */
 	set = parse_text("{\"type\": \"bundle\", \"id\": \"bundle--1\"}", 0, &seen, &diag);
 	assert_int_equal(seen.n, 0);

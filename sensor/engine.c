@@ -1,0 +1,298 @@
+/* \summary: reader thread, worker threads and the rings between them */
+#include "engine.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hotline/err.h"
+#include "ring.h"
+#include "shard.h"
+
+#define HL_ENGINE_PUBLISH_EVERY 4096u /* frames between stats snapshots */
+
+/* What the reader writes into a ring before the frame bytes. */
+struct frame_rec {
+	int64_t ts;
+	uint32_t caplen, wirelen;
+	int32_t linktype;
+	uint32_t pad;
+};
+
+struct worker_slot {
+	hl_worker_t *worker;
+	hl_ring_t *ring;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock; /* guards snapshot */
+	struct hl_worker_stats snapshot;
+};
+
+void hl_engine_config_init(struct hl_engine_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	hl_capture_config_init(&cfg->capture);
+	hl_worker_config_init(&cfg->worker);
+	cfg->workers = 1;
+	cfg->ring_bytes = 8u << 20;
+}
+
+static void publish(struct worker_slot *slot)
+{
+	struct hl_worker_stats st;
+	hl_worker_stats(slot->worker, &st);
+	pthread_mutex_lock(&slot->lock);
+	slot->snapshot = st;
+	pthread_mutex_unlock(&slot->lock);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker_slot *slot = arg;
+	const uint8_t *rec;
+	size_t len;
+	unsigned n = 0;
+	while ((rec = hl_ring_peek(slot->ring, &len, true)) != NULL) {
+		struct frame_rec h;
+		memcpy(&h, rec, sizeof h);
+		struct hl_frame f = {h.ts, h.caplen, h.wirelen, h.linktype, rec + sizeof h};
+		hl_worker_process(slot->worker, &f);
+		hl_ring_release(slot->ring);
+		if (++n % HL_ENGINE_PUBLISH_EVERY == 0)
+			publish(slot);
+	}
+	hl_worker_flush(slot->worker);
+	publish(slot);
+	return NULL;
+}
+
+static double now_s(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Counter structs made only of 64-bit counters add up word by word. */
+static void add_words(void *dst, const void *src, size_t size)
+{
+	uint64_t *d = dst;
+	const uint64_t *s = src;
+	for (size_t i = 0; i < size / sizeof(uint64_t); i++)
+		d[i] += s[i];
+}
+
+static void sum_stats(struct hl_worker_stats *total, const struct hl_worker_stats *w)
+{
+	total->packets += w->packets;
+	total->bytes += w->bytes;
+	total->decoded += w->decoded;
+	total->sightings += w->sightings;
+	total->updates += w->updates;
+	total->output_errors += w->output_errors;
+	total->app_memory_refused += w->app_memory_refused;
+	add_words(&total->decode, &w->decode, sizeof w->decode);
+	add_words(&total->flow, &w->flow, sizeof w->flow);
+	add_words(&total->dns, &w->dns, sizeof w->dns);
+	add_words(&total->http, &w->http, sizeof w->http);
+	add_words(&total->tls, &w->tls, sizeof w->tls);
+	if (w->last_ts > total->last_ts)
+		total->last_ts = w->last_ts;
+}
+
+static void collect(struct worker_slot *slots, unsigned n, struct hl_worker_stats *total)
+{
+	memset(total, 0, sizeof *total);
+	for (unsigned i = 0; i < n; i++) {
+		pthread_mutex_lock(&slots[i].lock);
+		sum_stats(total, &slots[i].snapshot);
+		pthread_mutex_unlock(&slots[i].lock);
+	}
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void progress_line(const struct hl_capture_stats *cs, double elapsed, FILE *out)
+{
+	double done = cs->bytes_total > 0 ? (double)cs->bytes_read / (double)cs->bytes_total : 0;
+	double rate = elapsed > 0 ? (double)cs->bytes_read / elapsed : 0;
+	double eta = rate > 0 ? (double)(cs->bytes_total - cs->bytes_read) / rate : 0;
+	fprintf(out, "\rreplay: %.1f/%.1f MB (%3.0f%%), %.1f MB/s, ETA %.0f s   ",
+	        (double)cs->bytes_read / 1e6, (double)cs->bytes_total / 1e6, done * 100, rate / 1e6,
+	        eta);
+	fflush(out);
+}
+
+static void stop_workers(struct worker_slot *slots, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (slots[i].ring != NULL)
+			hl_ring_close(slots[i].ring);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (slots[i].started)
+			pthread_join(slots[i].thread, NULL);
+		slots[i].started = false;
+	}
+}
+
+static void free_slots(struct worker_slot *slots, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		hl_worker_destroy(&slots[i].worker);
+		hl_ring_destroy(&slots[i].ring);
+		pthread_mutex_destroy(&slots[i].lock);
+	}
+	free(slots);
+}
+
+static int start_worker_threads(const struct hl_engine_config *cfg, struct worker_slot *slots,
+                                FILE *log);
+
+/* Workers are started with every signal blocked, so SIGINT/SIGTERM/SIGHUP
+ * land in the reader thread: that interrupts its blocking capture read
+ * (live capture in immediate mode waits without a timeout). */
+static int start_workers(const struct hl_engine_config *cfg, struct worker_slot *slots, FILE *log)
+{
+	sigset_t all, saved;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &saved);
+	int rc = start_worker_threads(cfg, slots, log);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	return rc;
+}
+
+static int start_worker_threads(const struct hl_engine_config *cfg, struct worker_slot *slots,
+                                FILE *log)
+{
+	for (unsigned i = 0; i < cfg->workers; i++) {
+		slots[i].worker = hl_worker_new(&cfg->worker, i);
+		slots[i].ring = hl_ring_new(cfg->ring_bytes);
+		if (slots[i].worker == NULL || slots[i].ring == NULL) {
+			fprintf(log, "hotline-sensor: cannot set up worker %u: out of memory\n", i);
+			return HL_ENOMEM;
+		}
+		publish(&slots[i]);
+		int rc = pthread_create(&slots[i].thread, NULL, worker_main, &slots[i]);
+		if (rc != 0) {
+			fprintf(log, "hotline-sensor: cannot start worker %u: %s\n", i,
+			        strerror(rc));
+			return HL_ENOMEM;
+		}
+		slots[i].started = true;
+	}
+	return 0;
+}
+
+/* Reader loop: returns when the input ends or *stop is set. */
+static void read_frames(const struct hl_engine_config *cfg, hl_capture_t *cap,
+                        struct worker_slot *slots, struct hl_engine_result *res, FILE *log)
+{
+	uint32_t seed = (uint32_t)getpid();
+	double start = now_s(CLOCK_MONOTONIC), last_stats = start, last_progress = start;
+	char err[512];
+	unsigned since_check = 0;
+	for (;;) {
+		if (cfg->stop != NULL && atomic_load(cfg->stop))
+			break;
+		if (cfg->reopen != NULL && atomic_load(cfg->reopen)) {
+			atomic_store((atomic_bool *)cfg->reopen, false);
+			for (size_t i = 0; i < cfg->n_outputs; i++)
+				hl_output_request_reopen(cfg->outputs[i]);
+		}
+		struct hl_frame f;
+		int rc = hl_capture_next(cap, &f, err, sizeof err);
+		if (rc == 1) {
+			unsigned w = hl_shard_of(f.linktype, f.data, f.caplen, seed, cfg->workers);
+			uint8_t *p = hl_ring_reserve(slots[w].ring,
+			                             sizeof(struct frame_rec) + f.caplen, true);
+			if (p != NULL) {
+				struct frame_rec h = {f.ts, f.caplen, f.wirelen, f.linktype, 0};
+				memcpy(p, &h, sizeof h);
+				memcpy(p + sizeof h, f.data, f.caplen);
+				hl_ring_commit(slots[w].ring);
+			}
+			if (++since_check < 1024)
+				continue;
+		} else if (rc == 0) {
+			break;
+		} else if (rc != HL_EAGAIN) {
+			/* a read cut short by SIGINT/SIGTERM is the stop, not bad input */
+			if (cfg->stop != NULL && atomic_load(cfg->stop))
+				break;
+			fprintf(log, "hotline-sensor: %s\n", err);
+			res->input_errors++;
+			if (hl_capture_is_live(cap))
+				break;
+		}
+		since_check = 0;
+		double t = now_s(CLOCK_MONOTONIC);
+		if (cfg->progress && t - last_progress >= 0.5) {
+			struct hl_capture_stats cs;
+			hl_capture_stats(cap, &cs);
+			progress_line(&cs, t - start, log);
+			last_progress = t;
+		}
+		if (cfg->stats_interval_s > 0 && t - last_stats >= cfg->stats_interval_s) {
+			hl_capture_stats(cap, &res->capture);
+			collect(slots, cfg->workers, &res->total);
+			res->seconds = t - start;
+			res->cpu_seconds = cpu_seconds();
+			if (cfg->progress)
+				fputc('\n', log);
+			hl_engine_print_stats(res, cfg->stats_json, false, log);
+			last_stats = t;
+		}
+	}
+	if (cfg->progress) {
+		struct hl_capture_stats cs;
+		hl_capture_stats(cap, &cs);
+		progress_line(&cs, now_s(CLOCK_MONOTONIC) - start, log);
+		fputc('\n', log);
+	}
+}
+
+int hl_engine_run(const struct hl_engine_config *cfg, struct hl_engine_result *res, FILE *log)
+{
+	memset(res, 0, sizeof *res);
+	if (cfg->workers == 0)
+		return HL_EINVAL;
+	char err[512];
+	hl_capture_t *cap = hl_capture_open(&cfg->capture, err, sizeof err);
+	if (cap == NULL) {
+		fprintf(log, "hotline-sensor: %s\n", err);
+		return HL_EIO;
+	}
+	struct worker_slot *slots = calloc(cfg->workers, sizeof *slots);
+	if (slots == NULL) {
+		hl_capture_close(&cap);
+		return HL_ENOMEM;
+	}
+	for (unsigned i = 0; i < cfg->workers; i++)
+		pthread_mutex_init(&slots[i].lock, NULL);
+
+	double start = now_s(CLOCK_MONOTONIC);
+	int rc = start_workers(cfg, slots, log);
+	if (rc == 0)
+		read_frames(cfg, cap, slots, res, log);
+	stop_workers(slots, cfg->workers);
+
+	hl_capture_stats(cap, &res->capture);
+	collect(slots, cfg->workers, &res->total);
+	res->seconds = now_s(CLOCK_MONOTONIC) - start;
+	res->cpu_seconds = cpu_seconds();
+	free_slots(slots, cfg->workers);
+	hl_capture_close(&cap);
+	return rc;
+}
