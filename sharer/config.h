@@ -101,6 +101,15 @@ struct hl_sensor_config {
 	struct hl_strv outputs; /* files, "-" for stdout */
 	char *sensor_name;      /* NULL: the host name */
 	bool sighting_updates;
+	/* enrichment */
+	char *geoip; /* MaxMind City or Country database */
+	char *asn;   /* MaxMind ASN database */
+	/* evidence */
+	char *evidence_dir; /* NULL: no evidence */
+	uint64_t evidence_max_bytes;
+	int64_t evidence_packets_before;
+	int64_t evidence_packets_after;
+	uint64_t evidence_memory; /* bytes per worker */
 	/* processing */
 	int64_t workers; /* 0: cores - 1 */
 	int64_t max_flows;

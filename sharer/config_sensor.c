@@ -74,6 +74,10 @@ static void sensor_init(void *obj)
 	c->sighting_updates = true;
 	c->max_flows = 65536;
 	c->stream_depth = 1u << 20;
+	c->evidence_max_bytes = 1ull << 30;
+	c->evidence_packets_before = 16;
+	c->evidence_packets_after = 16;
+	c->evidence_memory = 32ull << 20;
 }
 
 static void sensor_cross_check(void *obj, struct hl_yctx *ctx, const struct hl_ynode *node)
@@ -104,6 +108,17 @@ static const struct hl_yfield sensor_fields[] = {
          NULL, 0},
         {F("sighting_updates", HL_YK_BOOL, 0, sighting_updates), 0, 0, 0, NULL, NULL, NULL, NULL,
          0},
+        {F("geoip", HL_YK_PATH, 0, geoip), 0, 0, 0, NULL, NULL, NULL, NULL, 0},
+        {F("asn", HL_YK_PATH, 0, asn), 0, 0, 0, NULL, NULL, NULL, NULL, 0},
+        {F("evidence_dir", HL_YK_PATH, 0, evidence_dir), 0, 0, 0, NULL, NULL, NULL, NULL, 0},
+        {F("evidence_max_bytes", HL_YK_SIZE, 0, evidence_max_bytes), 1, INT64_MAX, 0, NULL, NULL,
+         NULL, NULL, 0},
+        {F("evidence_packets_before", HL_YK_INT, 0, evidence_packets_before), 0, 65536, 0, NULL,
+         NULL, NULL, NULL, 0},
+        {F("evidence_packets_after", HL_YK_INT, 0, evidence_packets_after), 0, 65536, 0, NULL, NULL,
+         NULL, NULL, 0},
+        {F("evidence_memory", HL_YK_SIZE, 0, evidence_memory), 1, INT64_MAX, 0, NULL, NULL, NULL,
+         NULL, 0},
         {F("workers", HL_YK_INT, 0, workers), 0, 256, 0, NULL, NULL, NULL, NULL, 0},
         {F("max_flows", HL_YK_INT, 0, max_flows), 16, 1 << 24, 0, NULL, NULL, NULL, NULL, 0},
         {F("stream_depth", HL_YK_SIZE, 0, stream_depth), 0, INT64_MAX, 0, NULL, NULL, NULL, NULL,

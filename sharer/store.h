@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 typedef struct hl_store hl_store_t;
 
 /* The schema version this code writes (PRAGMA user_version). */
@@ -134,13 +136,21 @@ int hl_store_outbox_purge(hl_store_t *s, int64_t before, size_t *purged);
 
 /* ---- inbox: dedup at the receiver (store_inbox.c) ---------------------- */
 
-/* Record that msg_id from peer arrived. *is_new tells whether it is the
- * first delivery: store the effect only then, in the same transaction,
- * commit, and ACK in both cases. */
+/* Record that msg_id from peer, first sent at sent_at (the envelope's
+ * sent_at, which a resend repeats), arrived. *is_new tells whether it is
+ * the first delivery: store the effect only then, in the same transaction,
+ * commit, and ACK in both cases. The key is (peer, sent_at, msg_id): with
+ * random message ids, sent_at is what keeps inserts at the end of the
+ * index (docs/store.md). */
+int hl_store_inbox_record(hl_store_t *s, const char *peer, const char *msg_id, int64_t sent_at,
+                          const char *type, int64_t now, bool *is_new);
+/* The same with sent_at 0, for senders without a send time. A message must
+ * always be recorded the same way (with or without its sent_at). */
 int hl_store_inbox_record_once(hl_store_t *s, const char *peer, const char *msg_id,
                                const char *type, int64_t now, bool *is_new);
-/* Was msg_id from peer recorded? */
-int hl_store_inbox_seen(hl_store_t *s, const char *peer, const char *msg_id, bool *seen);
+/* Was msg_id (sent at sent_at, 0 for record_once) from peer recorded? */
+int hl_store_inbox_seen(hl_store_t *s, const char *peer, const char *msg_id, int64_t sent_at,
+                        bool *seen);
 /* Forget inbox rows received before `before` (a re-delivery of a forgotten
  * id would then be applied again: keep them longer than any sender retries). */
 int hl_store_inbox_purge(hl_store_t *s, int64_t before, size_t *purged);
@@ -193,25 +203,35 @@ const char *hl_audit_dir_name(enum hl_audit_dir d);
 
 /* ---- sightings (store_data.c) ------------------------------------------ */
 
+/* A sighting is stored once per (first_seen, id): first_seen is part of the
+ * record the id is derived from, so for derived ids this is dedup by id, and
+ * the key grows with time, which keeps inserts at the end of the index (a
+ * hash-ordered key alone costs a random B-tree page per insert). */
 struct hl_store_sighting {
 	const char *id;     /* NULL: SHA-256 of the canonical record */
 	const char *origin; /* "local" or "peer:<name>" */
 	int64_t received_at;
-	int64_t first_seen;       /* 0: the record's "first_seen", else received_at */
+	int64_t first_seen;       /* 0: the record's "first_seen" (0 if it has none) */
 	const char *indicator_id; /* NULL: the record's indicator.id (may stay NULL) */
 	const char *record;       /* the sighting's JSON line */
 };
 
 typedef int (*hl_sighting_fn)(void *ud, const struct hl_store_sighting *sg);
 
-/* Store a sighting once: a second add of the same id stores nothing and sets
- * *added false. The record is parsed (jansson) only when id, first_seen or
- * indicator_id must be derived from it; HL_EPARSE if it is not a JSON
- * object then. */
+/* Store a sighting once: a second add of the same (first_seen, id) stores
+ * nothing and sets *added false. The record is parsed (jansson) only when
+ * id, first_seen or indicator_id must be derived from it; HL_EPARSE if it
+ * is not a JSON object then. */
 int hl_store_sighting_add(hl_store_t *s, const struct hl_store_sighting *sg, bool *added);
 /* The id a sighting record gets: SHA-256 hex of its canonical form (compact
- * JSON, keys sorted). */
+ * JSON, keys sorted, UTF-8). */
 int hl_store_sighting_derive_id(const char *record, char out[HL_STORE_HASH_HEX]);
+/* For a caller that has parsed the record already (the sanitiser): fill
+ * sg->id (pointing at id), sg->first_seen and sg->indicator_id (borrowed
+ * from rec) as hl_store_sighting_add would derive them, so the add parses
+ * nothing. HL_EPARSE if rec is not an object or first_seen is not a time. */
+int hl_store_sighting_fields(const json_t *rec, struct hl_store_sighting *sg,
+                             char id[HL_STORE_HASH_HEX]);
 
 enum hl_store_time {
 	HL_STORE_BY_RECEIVED,   /* received_at */

@@ -71,14 +71,12 @@ static int unhex32(const char *hex, uint8_t out[32])
 	return 0;
 }
 
-int hl_store_audit_row_hash(int64_t seq, int64_t at, const char *direction, const char *peer,
-                            const char *msg_id, const char *type, const char *body_sha256,
-                            const char *prev_hash, char out[HL_STORE_HASH_HEX])
+/* The row hash over raw digests (the append path has them as bytes). */
+static void row_hash_raw(int64_t seq, int64_t at, const char *direction, const char *peer,
+                         const char *msg_id, const char *type, const uint8_t body[32],
+                         const uint8_t prev[32], char out[HL_STORE_HASH_HEX])
 {
-	uint8_t body[32], prev[32], digest[crypto_hash_sha256_BYTES];
-	if (seq <= 0 || direction == NULL || type == NULL || unhex32(body_sha256, body) != 0 ||
-	    unhex32(prev_hash, prev) != 0)
-		return HL_EINVAL;
+	uint8_t digest[crypto_hash_sha256_BYTES];
 	crypto_hash_sha256_state h;
 	crypto_hash_sha256_init(&h);
 	crypto_hash_sha256_update(&h, (const uint8_t *)TAG, sizeof TAG - 1);
@@ -88,10 +86,21 @@ int hl_store_audit_row_hash(int64_t seq, int64_t at, const char *direction, cons
 	put_str(&h, peer);
 	put_str(&h, msg_id);
 	put_str(&h, type);
-	crypto_hash_sha256_update(&h, body, sizeof body);
-	crypto_hash_sha256_update(&h, prev, sizeof prev);
+	crypto_hash_sha256_update(&h, body, 32);
+	crypto_hash_sha256_update(&h, prev, 32);
 	crypto_hash_sha256_final(&h, digest);
 	sodium_bin2hex(out, HL_STORE_HASH_HEX, digest, sizeof digest);
+}
+
+int hl_store_audit_row_hash(int64_t seq, int64_t at, const char *direction, const char *peer,
+                            const char *msg_id, const char *type, const char *body_sha256,
+                            const char *prev_hash, char out[HL_STORE_HASH_HEX])
+{
+	uint8_t body[32], prev[32];
+	if (seq <= 0 || direction == NULL || type == NULL || unhex32(body_sha256, body) != 0 ||
+	    unhex32(prev_hash, prev) != 0)
+		return HL_EINVAL;
+	row_hash_raw(seq, at, direction, peer, msg_id, type, body, prev, out);
 	return 0;
 }
 
@@ -134,14 +143,14 @@ static int insert(hl_store_t *s, const struct hl_audit_entry *e, int64_t *seq_ou
 	if (seq == INT64_MAX)
 		return hls_error(s, HL_ERANGE, "audit: sequence exhausted");
 	seq++;
-	uint8_t digest[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(digest, e->body != NULL ? e->body : (const void *)"",
+	uint8_t body_raw[crypto_hash_sha256_BYTES], prev_raw[32];
+	if (unhex32(prev, prev_raw) != 0)
+		return hls_error(s, HL_EFORMAT, "audit: last row has no valid row_hash");
+	crypto_hash_sha256(body_raw, e->body != NULL ? e->body : (const void *)"",
 	                   e->body != NULL ? e->body_len : 0);
-	sodium_bin2hex(body, sizeof body, digest, sizeof digest);
+	sodium_bin2hex(body, sizeof body, body_raw, sizeof body_raw);
 	const char *dir = hl_audit_dir_name(e->direction);
-	if (hl_store_audit_row_hash(seq, e->at, dir, e->peer, e->msg_id, e->type, body, prev,
-	                            row) != 0)
-		return hls_error(s, HL_EINVAL, "audit append: cannot hash the row");
+	row_hash_raw(seq, e->at, dir, e->peer, e->msg_id, e->type, body_raw, prev_raw, row);
 
 	sqlite3_stmt *st = hls_stmt(s, HLS_AUDIT_INSERT, SQL_INSERT, &rc);
 	if (st == NULL)

@@ -17,13 +17,13 @@
 
 static const char SQL_INSERT[] =
         "INSERT INTO sightings (id, origin, received_at, first_seen, indicator_id, record)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING";
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (first_seen, id) DO NOTHING";
 static const char SQL_SINCE_RECV[] =
         "SELECT id, origin, received_at, first_seen, indicator_id, record FROM sightings"
-        " WHERE received_at >= ?1 ORDER BY received_at, rowid LIMIT ?2";
+        " WHERE received_at >= ?1 ORDER BY received_at, seq LIMIT ?2";
 static const char SQL_SINCE_SEEN[] =
         "SELECT id, origin, received_at, first_seen, indicator_id, record FROM sightings"
-        " WHERE first_seen >= ?1 ORDER BY first_seen, rowid LIMIT ?2";
+        " WHERE first_seen >= ?1 ORDER BY first_seen, id LIMIT ?2";
 static const char SQL_COUNT[] = "SELECT count(*) FROM sightings";
 
 static bool origin_ok(const char *origin)
@@ -33,7 +33,7 @@ static bool origin_ok(const char *origin)
 	return strcmp(origin, "local") == 0 || (strncmp(origin, "peer:", 5) == 0 && origin[5] != 0);
 }
 
-static int canonical_id(json_t *rec, char out[HL_STORE_HASH_HEX])
+static int canonical_id(const json_t *rec, char out[HL_STORE_HASH_HEX])
 {
 	char *canon = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
 	if (canon == NULL)
@@ -67,41 +67,28 @@ int hl_store_sighting_derive_id(const char *record, char out[HL_STORE_HASH_HEX])
 	return rc;
 }
 
-/* The fields a sighting needs that the caller left to the record. */
-struct derived {
-	char id[HL_STORE_HASH_HEX];
-	int64_t first_seen;
-	char *indicator_id; /* owned copy or NULL */
-};
-
-static int derive(hl_store_t *s, const struct hl_store_sighting *sg, struct derived *d)
+int hl_store_sighting_fields(const json_t *rec, struct hl_store_sighting *sg,
+                             char id[HL_STORE_HASH_HEX])
 {
-	json_t *rec = load_record(sg->record);
-	if (rec == NULL)
-		return hls_error(s, HL_EPARSE, "sighting add: record is not a JSON object");
-	int rc = 0;
-	if (sg->id == NULL)
-		rc = canonical_id(rec, d->id);
-	if (rc == 0 && sg->first_seen == 0) {
-		json_t *fs = json_object_get(rec, "first_seen");
-		d->first_seen = sg->received_at;
-		if (json_is_string(fs) && hl_time_parse(json_string_value(fs), &d->first_seen) != 0)
-			rc = hls_error(s, HL_EPARSE, "sighting add: first_seen is not a time");
-		else if (json_is_integer(fs))
-			d->first_seen = (int64_t)json_integer_value(fs);
-	}
-	if (rc == 0 && sg->indicator_id == NULL) {
-		json_t *iid = json_object_get(json_object_get(rec, "indicator"), "id");
-		if (!json_is_string(iid))
-			iid = json_object_get(rec, "indicator_id");
-		if (json_is_string(iid) && hls_id_ok(json_string_value(iid))) {
-			d->indicator_id = strdup(json_string_value(iid));
-			if (d->indicator_id == NULL)
-				rc = HL_ENOMEM;
-		}
-	}
-	json_decref(rec);
-	return rc;
+	if (!json_is_object(rec))
+		return HL_EPARSE;
+	int rc = canonical_id(rec, id);
+	if (rc != 0)
+		return rc;
+	sg->id = id;
+	sg->first_seen = 0;
+	json_t *fs = json_object_get(rec, "first_seen");
+	if (json_is_string(fs) && hl_time_parse(json_string_value(fs), &sg->first_seen) != 0)
+		return HL_EPARSE;
+	if (json_is_integer(fs))
+		sg->first_seen = (int64_t)json_integer_value(fs);
+	json_t *iid = json_object_get(json_object_get(rec, "indicator"), "id");
+	if (!json_is_string(iid))
+		iid = json_object_get(rec, "indicator_id");
+	sg->indicator_id = json_is_string(iid) && hls_id_ok(json_string_value(iid))
+	                           ? json_string_value(iid)
+	                           : NULL;
+	return 0;
 }
 
 int hl_store_sighting_add(hl_store_t *s, const struct hl_store_sighting *sg, bool *added)
@@ -113,28 +100,44 @@ int hl_store_sighting_add(hl_store_t *s, const struct hl_store_sighting *sg, boo
 	    (sg->indicator_id != NULL && !hls_id_ok(sg->indicator_id)))
 		return hls_error(s, HL_EINVAL,
 		                 "sighting add: bad id, origin, indicator id or record");
-	struct derived d = {.first_seen = sg->first_seen};
+	/* What the caller gave wins; the rest comes from the record. */
+	struct hl_store_sighting row = *sg;
+	char id[HL_STORE_HASH_HEX];
+	json_t *rec = NULL;
+	if (sg->id == NULL || sg->first_seen == 0 || sg->indicator_id == NULL) {
+		struct hl_store_sighting from = {0};
+		rec = load_record(sg->record);
+		int rc = rec != NULL ? hl_store_sighting_fields(rec, &from, id) : HL_EPARSE;
+		if (rc != 0) {
+			json_decref(rec);
+			return hls_error(s, rc,
+			                 rc == HL_EPARSE
+			                         ? "sighting add: record is not a JSON object "
+			                           "with a valid first_seen"
+			                         : "sighting add: cannot derive the id");
+		}
+		row.id = sg->id != NULL ? sg->id : from.id;
+		row.first_seen = sg->first_seen != 0 ? sg->first_seen : from.first_seen;
+		row.indicator_id = sg->indicator_id != NULL ? sg->indicator_id : from.indicator_id;
+	}
 	int rc = 0;
-	if (sg->id == NULL || sg->first_seen == 0 || sg->indicator_id == NULL)
-		rc = derive(s, sg, &d);
-	sqlite3_stmt *st = rc == 0 ? hls_stmt(s, HLS_SIGHTING_INSERT, SQL_INSERT, &rc) : NULL;
+	sqlite3_stmt *st = hls_stmt(s, HLS_SIGHTING_INSERT, SQL_INSERT, &rc);
 	if (st == NULL)
 		goto out;
-	const char *iid = sg->indicator_id != NULL ? sg->indicator_id : d.indicator_id;
-	if ((rc = hls_bind_text(s, st, 1, sg->id != NULL ? sg->id : d.id)) != 0 ||
-	    (rc = hls_bind_text(s, st, 2, sg->origin)) != 0 ||
-	    (rc = hls_bind_text(s, st, 5, iid)) != 0 ||
-	    (rc = hls_bind_text(s, st, 6, sg->record)) != 0) {
+	if ((rc = hls_bind_text(s, st, 1, row.id)) != 0 ||
+	    (rc = hls_bind_text(s, st, 2, row.origin)) != 0 ||
+	    (rc = hls_bind_text(s, st, 5, row.indicator_id)) != 0 ||
+	    (rc = hls_bind_text(s, st, 6, row.record)) != 0) {
 		hls_done(st);
 		goto out;
 	}
-	sqlite3_bind_int64(st, 3, sg->received_at);
-	sqlite3_bind_int64(st, 4, d.first_seen);
+	sqlite3_bind_int64(st, 3, row.received_at);
+	sqlite3_bind_int64(st, 4, row.first_seen);
 	rc = hls_exec_stmt(s, st, "sighting add");
 	if (rc == 0 && added != NULL)
 		*added = sqlite3_changes64(s->db) == 1;
 out:
-	free(d.indicator_id);
+	json_decref(rec); /* after the step: row.indicator_id may point into it */
 	return rc;
 }
 

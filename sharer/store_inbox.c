@@ -8,13 +8,14 @@
 
 #include "hotline/err.h"
 
-static const char SQL_INSERT[] = "INSERT INTO inbox (peer, msg_id, type, received_at)"
-                                 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
-static const char SQL_SEEN[] = "SELECT 1 FROM inbox WHERE peer = ?1 AND msg_id = ?2";
+static const char SQL_INSERT[] = "INSERT INTO inbox (peer, msg_id, type, received_at, sent_at)"
+                                 " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING";
+static const char SQL_SEEN[] =
+        "SELECT 1 FROM inbox WHERE peer = ?1 AND sent_at = ?3 AND msg_id = ?2";
 static const char SQL_PURGE[] = "DELETE FROM inbox WHERE received_at < ?1";
 
-int hl_store_inbox_record_once(hl_store_t *s, const char *peer, const char *msg_id,
-                               const char *type, int64_t now, bool *is_new)
+int hl_store_inbox_record(hl_store_t *s, const char *peer, const char *msg_id, int64_t sent_at,
+                          const char *type, int64_t now, bool *is_new)
 {
 	*is_new = false;
 	if (!hls_id_ok(peer) || !hls_id_ok(msg_id) || !hls_id_ok(type))
@@ -30,13 +31,21 @@ int hl_store_inbox_record_once(hl_store_t *s, const char *peer, const char *msg_
 		return rc;
 	}
 	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int64(st, 5, sent_at);
 	rc = hls_exec_stmt(s, st, "inbox record");
 	if (rc == 0)
 		*is_new = sqlite3_changes64(s->db) == 1;
 	return rc;
 }
 
-int hl_store_inbox_seen(hl_store_t *s, const char *peer, const char *msg_id, bool *seen)
+int hl_store_inbox_record_once(hl_store_t *s, const char *peer, const char *msg_id,
+                               const char *type, int64_t now, bool *is_new)
+{
+	return hl_store_inbox_record(s, peer, msg_id, 0, type, now, is_new);
+}
+
+int hl_store_inbox_seen(hl_store_t *s, const char *peer, const char *msg_id, int64_t sent_at,
+                        bool *seen)
 {
 	*seen = false;
 	if (!hls_id_ok(peer) || !hls_id_ok(msg_id))
@@ -50,6 +59,7 @@ int hl_store_inbox_seen(hl_store_t *s, const char *peer, const char *msg_id, boo
 		hls_done(st);
 		return rc;
 	}
+	sqlite3_bind_int64(st, 3, sent_at);
 	int r = sqlite3_step(st);
 	if (r == SQLITE_ROW)
 		*seen = true;

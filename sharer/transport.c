@@ -562,13 +562,14 @@ int hl_tp_peer_stats(const hl_tp_sock_t *s, const char *name, struct hl_tp_peer_
 
 /* --- monitor events ---------------------------------------------------- */
 
-static const char *protocol_error_text(uint32_t v)
+static const char *protocol_error_text(uint32_t v, bool peer)
 {
 	switch (v) {
 	case ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
 		return "security mechanism mismatch (a peer without CURVE?)";
 	case ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC:
-		return "cryptographic error (wrong server public key?)";
+		return peer ? "cryptographic error (is the server key we have for it current?)"
+		            : "cryptographic error (a client with a wrong public key for us?)";
 	case ZMQ_PROTOCOL_ERROR_ZMTP_KEY_EXCHANGE:
 		return "key exchange failed";
 	case ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND:
@@ -700,13 +701,18 @@ static void apply_event(hl_tp_sock_t *s, const struct hl_tp_event *ev)
 			if (proto)
 				schedule_redial(s);
 		}
-		/* NO_DETAIL carries an errno: often the peer hung up first
-		 * because it found the mismatch itself. */
+		/* NO_DETAIL carries an errno: often the other side hung up
+		 * first because it found the problem itself (a server cannot
+		 * decrypt a HELLO made for another server key). */
 		if (is_pow2(n))
 			LOG(s, HL_LOG_WARNING,
-			    "transport: handshake %s %s failed: %s (0x%08x, #%lu)",
+			    "transport: handshake %s %s failed: %s%s (0x%08x, #%lu)",
 			    peer ? "with" : "on", peer ? s->peer : s->endpoint,
-			    proto ? protocol_error_text(ev->value) : zmq_strerror((int)ev->value),
+			    proto ? protocol_error_text(ev->value, peer)
+			          : zmq_strerror((int)ev->value),
+			    !proto && peer ? "; the server hung up (is the server key we have "
+			                     "for it current?)"
+			                   : "",
 			    (unsigned)ev->value, n);
 		break;
 	}

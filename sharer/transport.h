@@ -11,19 +11,27 @@
  * - hl_tp_listen(): a ROUTER, CURVE server with our secret key, ZAP domain
  *   HL_ZAP_DOMAIN. Each received message carries the peer name our ZAP
  *   handler derived from the client's key (User-Id), and nothing else
- *   decides who sent it: not the routing id, not message content.
+ *   decides who sent it: not the routing id, not message content. The
+ *   routing id is only an address for replies, chosen by the peer; with
+ *   ZMQ_ROUTER_HANDOVER the newest connection using one wins it. Send
+ *   anything confidential over a DEALER (pinned key), not by route.
  * - hl_tp_connect(): a DEALER per peer, CURVE client pinned to the peer's
  *   server public key (only the holder of that key can complete the
  *   handshake, so replies on it are from that peer), routing id = our name,
- *   reconnecting with exponential backoff, heartbeats for dead-peer
- *   detection, bounded queues, ZMQ_IMMEDIATE (a send while the peer is down
- *   is refused with HL_EAGAIN rather than queued: the outbox keeps it).
+ *   reconnecting with exponential backoff (also after a refused handshake,
+ *   where libzmq 4.3.4 alone gives up), heartbeats for dead-peer detection,
+ *   bounded queues, ZMQ_IMMEDIATE: while no connection is up a send fails
+ *   with HL_EAGAIN instead of queueing. A message sent just as a
+ *   connection breaks can still be lost; the outbox's acknowledgements,
+ *   not the transport, make delivery reliable.
  * - hl_tp_listen_local(): an ipc:// PULL or ROUTER for local sensors and
  *   hotline-ctl, no CURVE: access is the socket file's mode (0660 by
- *   default) and its directory's.
+ *   default) and its directory's. A path held by a live listener is
+ *   refused; the socket file is removed on close.
  * - Every socket has a monitor; events update the socket's state and
  *   counters whenever the socket is polled (hl_tp_recv, hl_tp_pump,
- *   hl_tp_wait_event).
+ *   hl_tp_wait_event). The owning thread must keep polling: the event
+ *   queue is unbounded (libzmq would otherwise block its I/O thread).
  *
  * Oversize: ZMQ_MAXMSGSIZE (max_msg_size) makes libzmq drop the whole
  * connection when a peer sends a bigger frame; the peer reconnects and
@@ -48,7 +56,7 @@ struct hl_transport_opts {
 	const struct hl_keypair *keys; /* ours; NULL allows only local listeners */
 	int reconnect_ivl_ms;          /* first retry after a lost connection; 100 */
 	int reconnect_ivl_max_ms;      /* backoff doubles up to this; 30000 */
-	int heartbeat_ivl_ms;          /* PING when idle this long; 5000 */
+	int heartbeat_ivl_ms;          /* send a PING this often; 5000 */
 	int heartbeat_timeout_ms;      /* no traffic this long after a PING: dead; 15000 */
 	int heartbeat_ttl_ms;          /* tells the peer to give up on us after; 15000 */
 	int handshake_ivl_ms;          /* a handshake must finish within; 10000 */
@@ -166,7 +174,8 @@ hl_tp_sock_t *hl_tp_connect(hl_transport_t *t, const char *peer, const char *end
 
 enum hl_tp_local_kind { HL_TP_LOCAL_PULL, HL_TP_LOCAL_ROUTER };
 /* Plaintext listener on "ipc:///PATH" (not abstract "ipc://@"), chmod'ed to
- * mode (0 means 0660) after the bind. Messages are labelled peer = label. */
+ * mode (0 means 0660) after the bind. Messages are labelled peer = label.
+ * HL_EEXISTS if a live listener holds the path (a stale file is replaced). */
 hl_tp_sock_t *hl_tp_listen_local(hl_transport_t *t, const char *endpoint,
                                  enum hl_tp_local_kind kind, const char *label, unsigned mode,
                                  int *err);
@@ -194,9 +203,11 @@ int hl_tp_send_route(hl_tp_sock_t *s, const void *route, size_t route_len,
 /* Back to where m came from (listener: m's route; DEALER: its peer). */
 int hl_tp_reply(hl_tp_sock_t *s, const struct hl_tp_msg *m, const struct hl_frame *frames,
                 size_t n);
-/* Receive one message, processing monitor events meanwhile. timeout_ms < 0
- * waits for ever, 0 does not wait. 0, HL_EAGAIN at the deadline, HL_EIO.
- * Messages that fail a check are counted, logged and skipped. */
+/* Receive one message, processing monitor events meanwhile. m must be
+ * zero-initialised before its first use; its old frames are freed.
+ * timeout_ms < 0 waits for ever, 0 does not wait. 0, HL_EAGAIN at the
+ * deadline, HL_EIO. Messages that fail a check are counted, logged and
+ * skipped. */
 int hl_tp_recv(hl_tp_sock_t *s, struct hl_tp_msg *m, int timeout_ms);
 
 /* Process monitor events, waiting up to timeout_ms for the first (less if

@@ -132,6 +132,11 @@ static void test_example_sensor(void **state)
 	assert_int_equal(c.outputs.n, 1);
 	assert_string_equal(c.sensor_name, "edge1");
 	assert_true(c.sighting_updates);
+	assert_string_equal(c.geoip, "/usr/share/GeoIP/GeoLite2-City.mmdb");
+	assert_string_equal(c.evidence_dir, "/var/lib/hotline/evidence");
+	assert_int_equal(c.evidence_max_bytes, 1ULL << 30);
+	assert_int_equal(c.evidence_packets_before, 16);
+	assert_int_equal(c.evidence_memory, 32ULL << 20);
 	assert_int_equal(c.workers, 0);
 	assert_int_equal(c.max_flows, 65536);
 	assert_int_equal(c.stream_depth, 1048576);

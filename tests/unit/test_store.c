@@ -68,6 +68,20 @@ static void open_create_reopen_keeps_data(void **state)
 	hl_store_close(&s);
 }
 
+static void memory_store_works_without_wal(void **state)
+{
+	(void)state;
+	hl_store_t *s = open_ok(":memory:");
+	int version = 0;
+	assert_int_equal(hl_store_schema_version(s, &version), 0);
+	assert_int_equal(version, HL_STORE_SCHEMA_VERSION);
+	add_sighting(s, "s1", 1);
+	size_t n = 0;
+	assert_int_equal(hl_store_sighting_count(s, &n), 0);
+	assert_int_equal(n, 1);
+	hl_store_close(&s);
+}
+
 static void durability_pragmas_are_set(void **state)
 {
 	struct tmpdb *t = *state;
@@ -96,7 +110,8 @@ static void migrates_from_version_1(void **state)
 	raw_exec(db, "PRAGMA journal_mode = WAL; BEGIN");
 	raw_exec(db, steps[0]);
 	raw_exec(db, "PRAGMA user_version = 1; COMMIT");
-	raw_exec(db, "INSERT INTO sightings VALUES ('old', 'peer:bravo', 5, 4, 'hl--x', '{}');"
+	raw_exec(db, "INSERT INTO sightings (id, origin, received_at, first_seen, indicator_id,"
+	             " record) VALUES ('old', 'peer:bravo', 5, 4, 'hl--x', '{}');"
 	             "INSERT INTO outbox (msg_id, peer, type, priority, body, created_at,"
 	             " next_attempt_at) VALUES ('m-old', 'bravo', 'sighting', 30, '{}', 5, 5)");
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'audit'"), 0);
@@ -331,7 +346,7 @@ static void hostile_strings_are_data_not_sql(void **state)
 	assert_int_equal(hl_store_outbox_depth(s, peer, &n), 0);
 	assert_int_equal(n, 0);
 	bool seen = false;
-	assert_int_equal(hl_store_inbox_seen(s, peer, id, &seen), 0);
+	assert_int_equal(hl_store_inbox_seen(s, peer, id, 0, &seen), 0);
 	assert_true(seen);
 	hl_store_close(&s);
 }
@@ -468,6 +483,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(open_create_reopen_keeps_data, setup, teardown),
+	        cmocka_unit_test(memory_store_works_without_wal),
 	        cmocka_unit_test_setup_teardown(durability_pragmas_are_set, setup, teardown),
 	        cmocka_unit_test_setup_teardown(migrates_from_version_1, setup, teardown),
 	        cmocka_unit_test_setup_teardown(newer_version_is_refused, setup, teardown),

@@ -121,6 +121,18 @@ static void given_fields_win_and_skip_parsing(void **state)
 	bool added = false;
 	assert_int_equal(hl_store_sighting_add(f->s, &sg, &added), 0);
 	assert_true(added);
+	/* The same id again (a re-delivery): stored once. */
+	assert_int_equal(hl_store_sighting_add(f->s, &sg, &added), 0);
+	assert_false(added);
+	/* The same id with another first_seen is another record (the key is
+	 * (first_seen, id); docs/store.md). */
+	sg.first_seen = 8;
+	assert_int_equal(hl_store_sighting_add(f->s, &sg, &added), 0);
+	assert_true(added);
+	size_t total = 0;
+	assert_int_equal(hl_store_sighting_count(f->s, &total), 0);
+	assert_int_equal(total, 2);
+	sg.first_seen = 7;
 	/* Something must be derived: now the record has to parse. */
 	sg.id = NULL;
 	assert_int_equal(hl_store_sighting_add(f->s, &sg, &added), HL_EPARSE);
@@ -128,7 +140,7 @@ static void given_fields_win_and_skip_parsing(void **state)
 	sg.id = "x";
 	sg.first_seen = 0;
 	assert_int_equal(hl_store_sighting_add(f->s, &sg, &added), HL_EPARSE);
-	/* No first_seen in the record: received_at; a bad one: refused. */
+	/* No first_seen in the record: 0 (unknown); a bad one: refused. */
 	sg.record = "{\"indicator_id\":\"hl--top\"}";
 	sg.indicator_id = NULL;
 	assert_int_equal(hl_store_sighting_add(f->s, &sg, &added), 0);
@@ -142,15 +154,50 @@ static void given_fields_win_and_skip_parsing(void **state)
 	size_t n = 0;
 	assert_int_equal(
 	        hl_store_sightings_since(f->s, HL_STORE_BY_RECEIVED, 0, 0, collect, &seen, &n), 0);
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 4);
 	assert_string_equal(seen.ids[0], "peer-sg-1");
 	assert_int_equal(seen.first[0], 7);
-	assert_string_equal(seen.ids[1], "x");
-	assert_int_equal(seen.first[1], 10);
-	assert_string_equal(seen.iid[1], "hl--top");
-	assert_string_equal(seen.ids[2], "y");
-	assert_int_equal(seen.first[2], 12345);
-	assert_string_equal(seen.iid[2], "-"); /* not a string: none */
+	assert_int_equal(seen.first[1], 8);
+	assert_string_equal(seen.ids[2], "x");
+	assert_int_equal(seen.first[2], 0);
+	assert_string_equal(seen.iid[2], "hl--top");
+	assert_string_equal(seen.ids[3], "y");
+	assert_int_equal(seen.first[3], 12345);
+	assert_string_equal(seen.iid[3], "-"); /* not a string: none */
+}
+
+static void fields_from_a_parsed_record(void **state)
+{
+	struct fixture *f = *state;
+	json_t *rec = json_loads(REC_A_REORDERED, 0, NULL);
+	assert_non_null(rec);
+	struct hl_store_sighting sg = {.origin = "local", .received_at = 9, .record = REC_A};
+	char id[HL_STORE_HASH_HEX];
+	assert_int_equal(hl_store_sighting_fields(rec, &sg, id), 0);
+	assert_ptr_equal(sg.id, id);
+	assert_string_equal(id, REC_A_ID);
+	assert_int_equal(sg.first_seen, T_2016);
+	assert_string_equal(sg.indicator_id, "fx-domain-evil");
+	bool added = false;
+	assert_int_equal(hl_store_sighting_add(f->s, &sg, &added), 0);
+	assert_true(added);
+	/* The same record, derived inside the store: the same sighting. */
+	struct hl_store_sighting again = {.origin = "local", .received_at = 10, .record = REC_A};
+	assert_int_equal(hl_store_sighting_add(f->s, &again, &added), 0);
+	assert_false(added);
+	json_decref(rec);
+
+	json_t *arr = json_array();
+	assert_int_equal(hl_store_sighting_fields(arr, &sg, id), HL_EPARSE);
+	json_decref(arr);
+	rec = json_loads("{\"first_seen\":\"soon\"}", 0, NULL);
+	assert_int_equal(hl_store_sighting_fields(rec, &sg, id), HL_EPARSE);
+	json_decref(rec);
+	rec = json_loads("{\"indicator\":{\"id\":\"\"}}", 0, NULL);
+	assert_int_equal(hl_store_sighting_fields(rec, &sg, id), 0);
+	assert_null(sg.indicator_id); /* an empty id is no id */
+	assert_int_equal(sg.first_seen, 0);
+	json_decref(rec);
 }
 
 static void bad_sightings_are_refused(void **state)
@@ -417,6 +464,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(same_sighting_twice_stores_once, setup, teardown),
 	        cmocka_unit_test_setup_teardown(given_fields_win_and_skip_parsing, setup, teardown),
+	        cmocka_unit_test_setup_teardown(fields_from_a_parsed_record, setup, teardown),
 	        cmocka_unit_test_setup_teardown(bad_sightings_are_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(since_lists_in_time_order, setup, teardown),
 	        cmocka_unit_test_setup_teardown(sensor_record_round_trips, setup, teardown),

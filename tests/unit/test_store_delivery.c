@@ -330,9 +330,9 @@ static void same_message_twice_stores_its_effect_once(void **state)
 	assert_int_equal(hl_store_sighting_count(f->s, &n), 0);
 	assert_int_equal(n, 2);
 	bool seen = false;
-	assert_int_equal(hl_store_inbox_seen(f->s, "bravo", "msg-1", &seen), 0);
+	assert_int_equal(hl_store_inbox_seen(f->s, "bravo", "msg-1", 0, &seen), 0);
 	assert_true(seen);
-	assert_int_equal(hl_store_inbox_seen(f->s, "bravo", "msg-2", &seen), 0);
+	assert_int_equal(hl_store_inbox_seen(f->s, "bravo", "msg-2", 0, &seen), 0);
 	assert_false(seen);
 }
 
@@ -361,12 +361,34 @@ static void inbox_purge_and_bad_arguments(void **state)
 	assert_int_equal(hl_store_inbox_purge(f->s, 150, &purged), 0);
 	assert_int_equal(purged, 1);
 	bool seen = true;
-	assert_int_equal(hl_store_inbox_seen(f->s, "bravo", "m1", &seen), 0);
+	assert_int_equal(hl_store_inbox_seen(f->s, "bravo", "m1", 0, &seen), 0);
 	assert_false(seen);
 	assert_int_equal(hl_store_inbox_record_once(f->s, "bravo", "", "t", 1, &is_new), HL_EINVAL);
 	assert_int_equal(hl_store_inbox_record_once(f->s, NULL, "m", "t", 1, &is_new), HL_EINVAL);
 	assert_int_equal(hl_store_inbox_record_once(f->s, "b", "m", NULL, 1, &is_new), HL_EINVAL);
 	assert_false(is_new);
+}
+
+static void sent_at_is_part_of_the_key(void **state)
+{
+	struct fixture *f = *state;
+	bool is_new = false;
+	const char *id = "0123456789abcdef0123456789abcdef";
+	assert_int_equal(hl_store_inbox_record(f->s, "bravo", id, 1000, "sighting", 5, &is_new), 0);
+	assert_true(is_new);
+	/* A resend repeats the envelope, sent_at included: recognised. */
+	assert_int_equal(hl_store_inbox_record(f->s, "bravo", id, 1000, "sighting", 9, &is_new), 0);
+	assert_false(is_new);
+	bool seen = false;
+	assert_int_equal(hl_store_inbox_seen(f->s, "bravo", id, 1000, &seen), 0);
+	assert_true(seen);
+	assert_int_equal(hl_store_inbox_seen(f->s, "bravo", id, 0, &seen), 0);
+	assert_false(seen);
+	/* record_once is sent_at 0: another key. */
+	assert_int_equal(hl_store_inbox_record_once(f->s, "bravo", id, "sighting", 9, &is_new), 0);
+	assert_true(is_new);
+	assert_int_equal(hl_store_inbox_seen(f->s, "bravo", id, 0, &seen), 0);
+	assert_true(seen);
 }
 
 /* Many inbound messages in one transaction (the exchange's poll round). */
@@ -404,6 +426,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(rolled_back_receipt_is_not_remembered, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(inbox_purge_and_bad_arguments, setup, teardown),
+	        cmocka_unit_test_setup_teardown(sent_at_is_part_of_the_key, setup, teardown),
 	        cmocka_unit_test_setup_teardown(batch_of_receipts_in_one_transaction, setup,
 	                                        teardown),
 	};

@@ -399,6 +399,43 @@ static void unlisted_key_refused(void **state)
 	cap_free(cap);
 }
 
+/* Pinning the wrong server key: the handshake cannot complete, whoever
+ * listens there (the server cannot even read our HELLO). */
+static void wrong_server_key_never_connects(void **state)
+{
+	(void)state;
+	struct logcap *cap = cap_new();
+	hl_transport_t *alpha = mk("alpha", &alpha_kp, cap);
+	hl_transport_t *bravo = mk("bravo", &bravo_kp, cap);
+	const struct hl_peer_key peers[] = {{"bravo", bravo_kp.public_z85}};
+	allow(alpha, peers, 1);
+	hl_tp_sock_t *srv = listen_tcp(alpha);
+	hl_tp_sock_t *cli = dial(bravo, "alpha", srv, &charlie_kp); /* not alpha's key */
+	PUMP_UNTIL(srv, tc_.handshakes_failed_protocol + tc_.handshakes_failed_other >= 1);
+	PUMP_UNTIL(cli, tc_.handshakes_failed_protocol + tc_.handshakes_failed_other >= 1);
+	struct hl_frame f = {"secret", 6};
+	assert_int_equal(hl_tp_send(cli, &f, 1), HL_EAGAIN);
+	expect_nothing(srv);
+	struct hl_tp_counters c;
+	hl_tp_counters(cli, &c);
+	assert_int_equal(c.handshakes_ok, 0);
+	assert_true(hl_tp_state(cli) != HL_TP_UP);
+	hl_tp_counters(srv, &c);
+	assert_int_equal(c.handshakes_ok, 0);
+	struct hl_zap_stats zs;
+	hl_transport_zap_stats(alpha, &zs);
+	assert_int_equal(zs.requests, 0); /* it never got as far as ZAP */
+	char line[160];
+	snprintf(line, sizeof line, "transport: handshake with alpha failed: ");
+	assert_true(cap_has(cap, line));
+
+	hl_tp_close(&cli);
+	hl_tp_close(&srv);
+	hl_transport_destroy(&bravo);
+	hl_transport_destroy(&alpha);
+	cap_free(cap);
+}
+
 static void plaintext_client_refused(void **state)
 {
 	(void)state;
@@ -960,6 +997,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(allowed_key_round_trip),
 	        cmocka_unit_test(unlisted_key_refused),
+	        cmocka_unit_test(wrong_server_key_never_connects),
 	        cmocka_unit_test(plaintext_client_refused),
 	        cmocka_unit_test(zap_refuses_other_mechanisms),
 	        cmocka_unit_test(routing_id_is_not_identity),
