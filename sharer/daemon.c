@@ -128,6 +128,7 @@ static int open_sockets(hl_daemon_t *d, const struct hl_daemon_opts *o, char *er
 			            hl_strerror(rc));
 		add_sock(d, d->sensor_sock);
 	}
+	hl_exchange_set_listener(d->x, d->listener);
 	for (size_t i = 0; i < o->n_peers; i++) {
 		const struct hl_daemon_peer *p = &o->peers[i];
 		hl_tp_sock_t *s = NULL;

@@ -93,6 +93,11 @@ int hl_exchange_add_peer(hl_exchange_t *x, const char *name, hl_tp_sock_t *deale
 	return 0;
 }
 
+void hl_exchange_set_listener(hl_exchange_t *x, hl_tp_sock_t *listener)
+{
+	x->listener = listener;
+}
+
 int hl_exchange_add_sensor(hl_exchange_t *x, const char *name)
 {
 	if (x == NULL || name == NULL || !hl_wire_name_valid(name) || strcmp(name, x->name) == 0)
@@ -364,7 +369,8 @@ static bool identify(hl_exchange_t *x, const struct hl_tp_msg *m, const struct h
 	return true;
 }
 
-static int process(hl_exchange_t *x, const struct hl_tp_msg *m, int64_t now, struct reply *r)
+static int process(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_tp_msg *m, int64_t now,
+                   struct reply *r)
 {
 	struct hl_wire_envelope e;
 	struct hl_wire_error we;
@@ -417,6 +423,8 @@ static int process(hl_exchange_t *x, const struct hl_tp_msg *m, int64_t now, str
 		json_decref(body);
 		return 0;
 	}
+	if (sock == x->listener && s.peer != NULL)
+		hl_x_learn_route(x, s.peer, m);
 	switch (e.type) {
 	case HL_WIRE_T_SIGHTING:
 	case HL_WIRE_T_SIGHTINGS:
@@ -438,6 +446,7 @@ static int process(hl_exchange_t *x, const struct hl_tp_msg *m, int64_t now, str
 			snprintf(s.peer->version, sizeof s.peer->version, "%s", v ? v : "");
 			XLOG(x, HL_LOG_INFO, "exchange: hello from %s (%s)", s.peer->name,
 			     s.peer->version);
+			rc = hl_x_reconnected(x, s.peer, now);
 		}
 		make_ack(x, &s, e.id, now, r);
 		break;
@@ -499,12 +508,12 @@ static void nack_failed(hl_exchange_t *x, const struct hl_tp_msg *m, int err, in
 	make_nack(x, &s0, to, e.id, transient ? HL_WIRE_E_INTERNAL : HL_WIRE_E_FIELD, why, now, r);
 }
 
-static int run_batch(hl_exchange_t *x, const struct hl_tp_msg *msgs, size_t n, int64_t now,
-                     struct reply *r)
+static int run_batch(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_tp_msg *msgs, size_t n,
+                     int64_t now, struct reply *r)
 {
 	int rc = hl_store_begin(x->o.store);
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = process(x, &msgs[i], now, &r[i]);
+		rc = process(x, sock, &msgs[i], now, &r[i]);
 	if (rc == 0)
 		rc = hl_store_commit(x->o.store);
 	if (rc != 0) {
@@ -527,7 +536,7 @@ int hl_exchange_handle(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_tp_
 		return HL_ENOMEM;
 	x->c.batches++;
 	struct hl_exchange_counters saved = x->c;
-	int rc = run_batch(x, msgs, n, now, r);
+	int rc = run_batch(x, sock, msgs, n, now, r);
 	if (rc != 0 && n > 1) {
 		/* Counters of a rolled-back batch would count twice. */
 		x->c = saved;
@@ -536,7 +545,7 @@ int hl_exchange_handle(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_tp_
 		     hl_strerror(rc), hl_store_errmsg(x->o.store));
 		int first = 0;
 		for (size_t i = 0; i < n; i++) {
-			int r1 = run_batch(x, &msgs[i], 1, now, &r[i]);
+			int r1 = run_batch(x, sock, &msgs[i], 1, now, &r[i]);
 			if (r1 != 0) {
 				x->c.store_errors++;
 				nack_failed(x, &msgs[i], r1, now, &r[i]);
@@ -572,7 +581,7 @@ int hl_exchange_peer_info(const hl_exchange_t *x, size_t i, struct hl_exchange_p
 	const struct xpeer *p = &x->peers[i];
 	memset(pi, 0, sizeof *pi);
 	pi->name = p->name;
-	pi->state = p->dealer != NULL ? hl_tp_state(p->dealer) : HL_TP_DOWN;
+	pi->state = hl_x_peer_state(x, p);
 	pi->up_since = p->up ? p->up_since : 0;
 	pi->last_received = p->last_received;
 	pi->last_sent = p->last_sent;

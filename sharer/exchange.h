@@ -64,10 +64,14 @@ void hl_exchange_opts_init(struct hl_exchange_opts *o);
 hl_exchange_t *hl_exchange_new(const struct hl_exchange_opts *o, int *err);
 void hl_exchange_destroy(hl_exchange_t **p);
 
-/* A peer sharer: messages we queue for it leave through dealer (borrowed,
- * may be NULL: queue only), and messages authenticated as name are peer
- * messages. 0, HL_EINVAL, HL_EEXISTS, HL_ENOMEM. */
+/* A peer sharer: messages we queue for it leave through dealer (borrowed),
+ * or, when dealer is NULL (the peer connects to us), through the listener
+ * set below, over the peer's own connection once it has sent on it (its
+ * hello). Messages authenticated as name are peer messages. 0, HL_EINVAL,
+ * HL_EEXISTS, HL_ENOMEM. */
 int hl_exchange_add_peer(hl_exchange_t *x, const char *name, hl_tp_sock_t *dealer);
+/* The peer listener (borrowed), for peers without a DEALER. */
+void hl_exchange_set_listener(hl_exchange_t *x, hl_tp_sock_t *listener);
 /* A sensor that connects over CURVE under this authenticated name (local
  * ipc sensors need no entry). */
 int hl_exchange_add_sensor(hl_exchange_t *x, const char *name);
@@ -113,7 +117,7 @@ void hl_exchange_counters(const hl_exchange_t *x, struct hl_exchange_counters *c
 
 struct hl_exchange_peer_info {
 	const char *name;
-	enum hl_tp_state state; /* HL_TP_DOWN when there is no DEALER */
+	enum hl_tp_state state; /* no DEALER: HL_TP_UP while its connection to us is known */
 	int64_t up_since;       /* 0 when not up */
 	int64_t last_received;  /* 0: nothing yet */
 	int64_t last_sent;

@@ -7,6 +7,11 @@
 struct xpeer {
 	char name[HL_WIRE_NAME_MAX + 1];
 	hl_tp_sock_t *dealer;
+	/* No DEALER: its connection to our listener, learnt from a message it
+	 * sent there under a routing id equal to its name. */
+	uint8_t route[HL_TP_ROUTE_MAX];
+	size_t route_len;
+	bool route_ok;
 	bool up;
 	bool blocked; /* its queue was full at the last pump */
 	int64_t up_since;
@@ -22,6 +27,7 @@ struct hl_exchange {
 	struct hl_exchange_opts o;
 	char name[HL_WIRE_NAME_MAX + 1];
 	char version[HL_WIRE_LINE_MAX + 1];
+	hl_tp_sock_t *listener; /* for peers without a DEALER */
 	struct xpeer *peers;
 	size_t n_peers;
 	char (*sensors)[HL_WIRE_NAME_MAX + 1];
@@ -33,6 +39,12 @@ struct hl_exchange {
 #define XLOG(x, level, ...) hl_logf((x)->o.log, (x)->o.log_ctx, level, __VA_ARGS__)
 
 struct xpeer *hl_x_peer(hl_exchange_t *x, const char *name);
+/* Whether p can be sent to now, and its transport state. */
+enum hl_tp_state hl_x_peer_state(const hl_exchange_t *x, const struct xpeer *p);
+/* Learn (or forget) a listener-only peer's route from message m. */
+void hl_x_learn_route(hl_exchange_t *x, struct xpeer *p, const struct hl_tp_msg *m);
+/* A new connection from p (its hello): what was in flight may be lost. */
+int hl_x_reconnected(hl_exchange_t *x, struct xpeer *p, int64_t now);
 
 /* Encode one message from us to `to` (a fresh id unless id is given; body
  * is borrowed). 0 with both strings malloc'd, or a negative code. */

@@ -90,6 +90,57 @@ int hl_x_on_nack(hl_exchange_t *x, struct xpeer *p, const json_t *body, int64_t 
 	return rc;
 }
 
+enum hl_tp_state hl_x_peer_state(const hl_exchange_t *x, const struct xpeer *p)
+{
+	if (p->dealer != NULL)
+		return hl_tp_state(p->dealer);
+	return x->listener != NULL && p->route_ok ? HL_TP_UP : HL_TP_DOWN;
+}
+
+void hl_x_learn_route(hl_exchange_t *x, struct xpeer *p, const struct hl_tp_msg *m)
+{
+	if (m->route_mismatch) {
+		/* Someone else uses a routing id: if it is a peer's name, that
+		 * route may now lead to the wrong party (ROUTER_HANDOVER). */
+		for (size_t i = 0; i < x->n_peers; i++) {
+			struct xpeer *q = &x->peers[i];
+			if (q->route_ok && q->route_len == m->route_len &&
+			    memcmp(q->route, m->route, m->route_len) == 0) {
+				q->route_ok = false;
+				XLOG(x, HL_LOG_WARNING,
+				     "exchange: %s uses %s's routing id; not sending to %s until "
+				     "it speaks again",
+				     m->peer, q->name, q->name);
+			}
+		}
+		return;
+	}
+	if (p == NULL || p->dealer != NULL || m->route_len > sizeof p->route)
+		return;
+	memcpy(p->route, m->route, m->route_len);
+	p->route_len = m->route_len;
+	p->route_ok = true;
+}
+
+static int peer_send(hl_exchange_t *x, struct xpeer *p, const struct hl_frame *f, size_t n)
+{
+	if (p->dealer != NULL)
+		return hl_tp_send(p->dealer, f, n);
+	if (x->listener == NULL || !p->route_ok)
+		return HL_ENOTFOUND;
+	int rc = hl_tp_send_route(x->listener, p->route, p->route_len, f, n);
+	if (rc == HL_ENOTFOUND)
+		p->route_ok = false; /* that connection is gone */
+	return rc;
+}
+
+int hl_x_reconnected(hl_exchange_t *x, struct xpeer *p, int64_t now)
+{
+	p->inflight = 0;
+	p->last_ack = now;
+	return hl_store_outbox_reschedule(x->o.store, p->name, now, NULL);
+}
+
 /* Send a message that is not in the outbox (hello, heartbeat). */
 static int send_direct(hl_exchange_t *x, struct xpeer *p, enum hl_wire_type type, json_t *body,
                        int64_t now)
@@ -106,7 +157,7 @@ static int send_direct(hl_exchange_t *x, struct xpeer *p, enum hl_wire_type type
 		memcpy(p->hello_id, id, sizeof id);
 	if (rc == 0) {
 		struct hl_frame f[2] = {{env, el}, {b, bl}};
-		rc = hl_tp_send(p->dealer, f, 2);
+		rc = peer_send(x, p, f, 2);
 		if (rc == 0)
 			p->last_sent = now;
 	}
@@ -173,7 +224,7 @@ static int pump_one(void *ud, const struct hl_outbox_msg *m)
 	if (rc != 0)
 		return give_up(pu, m, "outbox row is not a valid message");
 	struct hl_frame f[2] = {{env, el}, {b, bl}};
-	rc = hl_tp_send(p->dealer, f, 2);
+	rc = peer_send(x, p, f, 2);
 	if (rc == HL_ELIMIT || rc == HL_EINVAL) {
 		free(env);
 		free(b);
@@ -212,15 +263,15 @@ static int pump_one(void *ud, const struct hl_outbox_msg *m)
 
 static void follow_state(hl_exchange_t *x, struct xpeer *p, int64_t now)
 {
-	bool up = hl_tp_state(p->dealer) == HL_TP_UP;
+	enum hl_tp_state st = hl_x_peer_state(x, p);
+	bool up = st == HL_TP_UP;
 	if (up == p->up)
 		return;
 	p->up = up;
 	p->inflight = 0;
 	p->blocked = false;
 	if (!up) {
-		XLOG(x, HL_LOG_INFO, "exchange: %s is down (%s)", p->name,
-		     hl_tp_state_name(hl_tp_state(p->dealer)));
+		XLOG(x, HL_LOG_INFO, "exchange: %s is down (%s)", p->name, hl_tp_state_name(st));
 		return;
 	}
 	p->up_since = now;
@@ -269,7 +320,7 @@ int hl_exchange_pump(hl_exchange_t *x, int64_t now)
 {
 	int first = 0;
 	for (size_t i = 0; i < x->n_peers; i++) {
-		if (x->peers[i].dealer == NULL)
+		if (x->peers[i].dealer == NULL && x->listener == NULL)
 			continue;
 		int rc = pump_peer(x, &x->peers[i], now);
 		if (rc != 0 && first == 0)
@@ -283,9 +334,9 @@ int64_t hl_exchange_next_wakeup(hl_exchange_t *x, int64_t now)
 	int64_t at = now + x->o.heartbeat_us;
 	for (size_t i = 0; i < x->n_peers; i++) {
 		struct xpeer *p = &x->peers[i];
-		if (p->dealer == NULL)
+		if (p->dealer == NULL && x->listener == NULL)
 			continue;
-		if (hl_tp_state(p->dealer) == HL_TP_UP) {
+		if (hl_x_peer_state(x, p) == HL_TP_UP) {
 			if (!p->up)
 				return now; /* came up: hello and reschedule */
 		} else {

@@ -218,12 +218,11 @@ void h_write_config(const struct h_env *e, const struct h_party *p,
 	        p->name, p->port, p->sensor, p->control, e->dir, p->name, p->name);
 	if (n > 0)
 		fputs("peers:\n", f);
-	for (size_t i = 0; i < n; i++)
-		fprintf(f,
-		        "  %s:\n"
-		        "    endpoint: tcp://127.0.0.1:%d\n"
-		        "    public_key_file: %s.pub\n",
-		        peers[i]->name, peers[i]->port, peers[i]->name);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "  %s:\n    public_key_file: %s.pub\n", peers[i]->name, peers[i]->name);
+		if (!peers[i]->not_dialled)
+			fprintf(f, "    endpoint: tcp://127.0.0.1:%d\n", peers[i]->port);
+	}
 	if (extra != NULL)
 		fputs(extra, f);
 	assert_int_equal(fclose(f), 0);

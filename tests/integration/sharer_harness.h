@@ -35,6 +35,7 @@ struct h_party {
 	char log[512];     /* DIR/NAME.log (stderr, appended) */
 	char pub[64];      /* its public key, Z85 */
 	pid_t pid;         /* 0 when not running */
+	bool not_dialled;  /* others list it without endpoint: it connects to them */
 };
 
 struct h_env {

@@ -120,10 +120,15 @@ static void expect_delivered(struct pair *p, long long n)
 }
 
 /* 4a. bravo stops cleanly; alpha keeps taking sightings; bravo comes back
- * and alpha's outbox drains into it. */
+ * and alpha's outbox drains into it. Here only bravo dials (alpha lists it
+ * without an endpoint), so alpha sends over bravo's connection to alpha's
+ * listener, which it learns again from bravo's hello after the restart. */
 static void test_restart_bravo(void **state)
 {
 	struct pair *p = *state;
+	p->b.not_dialled = true;
+	const struct h_party *to_b[] = {&p->b};
+	h_write_config(&p->e, &p->a, to_b, 1, "limits:\n  resend_min: 1s\n  resend_max: 4s\n");
 	h_start(&p->a);
 	h_start(&p->b);
 	hl_sharer_link_t *l = sensor_link(p);
