@@ -135,10 +135,16 @@ int hl_x_encode(hl_exchange_t *x, enum hl_wire_type type, const char *to, const 
 
 /* ---- one batch ---------------------------------------------------------- */
 
+/* What to answer one received message: a NACK, encoded at once, or an ACK
+ * of ack_id, encoded when the batch's replies go out, together with the
+ * other ACKs for the same connection (up to HL_WIRE_BATCH_MAX ids). */
 struct reply {
 	char *env, *body;
 	size_t env_len, body_len;
-	bool is_ack;
+	bool ack;
+	char ack_id[HL_WIRE_ID_LEN + 1];
+	char to[HL_WIRE_NAME_MAX + 1];
+	struct xpeer *peer; /* whose seq the ACK takes; NULL: a sensor */
 };
 
 /* Who a message is from, once its envelope has been checked. */
@@ -171,23 +177,20 @@ static void make_nack(hl_exchange_t *x, const struct sender *s, const char *to, 
 	if (b == NULL)
 		return;
 	uint64_t seq = s != NULL ? next_seq(x, s) : x->sensor_seq++;
-	if (hl_x_encode(x, HL_WIRE_T_NACK, to, NULL, seq, b, now, &r->env, &r->env_len, &r->body,
-	                &r->body_len) == 0)
-		r->is_ack = false;
+	hl_x_encode(x, HL_WIRE_T_NACK, to, NULL, seq, b, now, &r->env, &r->env_len, &r->body,
+	            &r->body_len);
 	json_decref(b);
 }
 
 static void make_ack(hl_exchange_t *x, const struct sender *s, const char *id, int64_t now,
                      struct reply *r)
 {
-	const char *ids[1] = {id};
-	json_t *b = hl_wire_body_ack(ids, 1);
-	if (b == NULL)
-		return;
-	if (hl_x_encode(x, HL_WIRE_T_ACK, s->reply_to, NULL, next_seq(x, s), b, now, &r->env,
-	                &r->env_len, &r->body, &r->body_len) == 0)
-		r->is_ack = true;
-	json_decref(b);
+	(void)x;
+	(void)now;
+	r->ack = true;
+	snprintf(r->ack_id, sizeof r->ack_id, "%s", id);
+	snprintf(r->to, sizeof r->to, "%s", s->reply_to);
+	r->peer = s->peer;
 }
 
 static void refuse(hl_exchange_t *x, const struct hl_tp_msg *m, const struct sender *s,
@@ -464,17 +467,50 @@ static int process(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_tp_msg 
 	return rc;
 }
 
+static bool same_route(const struct hl_tp_msg *a, const struct hl_tp_msg *b)
+{
+	return a->route_len == b->route_len && memcmp(a->route, b->route, a->route_len) == 0 &&
+	       strcmp(a->peer, b->peer) == 0;
+}
+
+/* One ACK for r[i] and every later pending ACK on the same connection. */
+static void encode_acks(hl_exchange_t *x, const struct hl_tp_msg *msgs, struct reply *r, size_t i,
+                        size_t n, int64_t now, size_t *count)
+{
+	const char *ids[HL_WIRE_BATCH_MAX];
+	size_t k = 0;
+	for (size_t j = i; j < n && k < HL_WIRE_BATCH_MAX; j++) {
+		if (!r[j].ack || r[j].env != NULL || !same_route(&msgs[i], &msgs[j]) ||
+		    strcmp(r[i].to, r[j].to) != 0)
+			continue;
+		ids[k++] = r[j].ack_id;
+		if (j != i)
+			r[j].ack = false; /* carried by r[i] */
+	}
+	*count = k;
+	json_t *b = hl_wire_body_ack(ids, k);
+	if (b == NULL)
+		return;
+	uint64_t seq = r[i].peer != NULL ? r[i].peer->seq++ : x->sensor_seq++;
+	hl_x_encode(x, HL_WIRE_T_ACK, r[i].to, NULL, seq, b, now, &r[i].env, &r[i].env_len,
+	            &r[i].body, &r[i].body_len);
+	json_decref(b);
+}
+
 static void send_replies(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_tp_msg *msgs,
-                         struct reply *r, size_t n)
+                         struct reply *r, size_t n, int64_t now)
 {
 	for (size_t i = 0; i < n; i++) {
+		size_t ids = 0;
+		if (r[i].ack)
+			encode_acks(x, msgs, r, i, n, now, &ids);
 		if (r[i].env == NULL)
 			continue;
 		struct hl_frame f[2] = {{r[i].env, r[i].env_len}, {r[i].body, r[i].body_len}};
 		int rc = hl_tp_reply(sock, &msgs[i], f, 2);
 		if (rc == 0) {
-			if (r[i].is_ack)
-				x->c.acks_sent++;
+			if (r[i].ack)
+				x->c.acks_sent += ids;
 			else
 				x->c.nacks_sent++;
 		} else {
@@ -559,7 +595,7 @@ int hl_exchange_handle(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_tp_
 		XLOG(x, HL_LOG_ERROR, "exchange: message from %s not stored (%s: %s)", msgs[0].peer,
 		     hl_strerror(rc), hl_store_errmsg(x->o.store));
 	}
-	send_replies(x, sock, msgs, r, n);
+	send_replies(x, sock, msgs, r, n, now);
 	free(r);
 	return rc;
 }

@@ -31,7 +31,7 @@ static void on_signal(int sig)
 
 static void usage(FILE *out)
 {
-	fputs("usage: hotline-sharer run --config FILE [-v] [-q]\n"
+	fputs("usage: hotline-sharer [run] --config FILE [-v] [-q]\n"
 	      "       hotline-sharer keygen [-d DIR] NAME\n"
 	      "       hotline-sharer --help | --version\n"
 	      "\n"
@@ -152,6 +152,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	/* `hotline-sharer --config FILE` (configs/sharer.yaml's wording) is run. */
+	if (strcmp(cmd, "-c") == 0 || strncmp(cmd, "--config", 8) == 0)
+		return cmd_run(argc, argv);
 	if (strcmp(cmd, "keygen") == 0)
 		return hl_keygen_main(argc - 1, argv + 1);
 	fprintf(stderr, "hotline-sharer: unknown command \"%s\"\n", cmd);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -193,12 +194,52 @@ static void test_kill_bravo(void **state)
 	h_stop(&p->b);
 }
 
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 10,000 sightings, alpha and bravo each killed once mid-flow; prints the
+ * rate of a clean run first (a measurement, not a pass criterion). */
+static void test_ten_thousand(void **state)
+{
+	struct pair *p = *state;
+	h_start(&p->a);
+	h_start(&p->b);
+	hl_sharer_link_t *l = sensor_link(p);
+	double t0 = mono_s();
+	send_sightings(l, 0, 5000);
+	flush_all(l, 5000);
+	double t1 = mono_s();
+	h_wait_eq(&p->b, "sightings", 5000);
+	double t2 = mono_s();
+	print_message("clean: 5000 sightings ACKed by alpha in %.2f s (%.0f/s), at bravo after "
+	              "%.2f s (%.0f/s)\n",
+	              t1 - t0, 5000 / (t1 - t0), t2 - t0, 5000 / (t2 - t0));
+
+	send_sightings(l, 5000, 5000);
+	h_wait_ge(&p->a, "sightings", 6500);
+	h_kill9(&p->a);
+	h_start(&p->a);
+	h_wait_ge(&p->b, "sightings", 8000);
+	h_kill9(&p->b);
+	h_start(&p->b);
+	flush_all(l, 10000);
+	expect_delivered(p, 10000);
+	hl_sharer_link_destroy(&l);
+	h_stop(&p->a);
+	h_stop(&p->b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_restart_bravo, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_kill_alpha, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_kill_bravo, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_ten_thousand, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
