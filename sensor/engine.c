@@ -101,6 +101,14 @@ static void sum_stats(struct hl_worker_stats *total, const struct hl_worker_stat
 	add_words(&total->dns, &w->dns, sizeof w->dns);
 	add_words(&total->http, &w->http, sizeof w->http);
 	add_words(&total->tls, &w->tls, sizeof w->tls);
+	total->depth_skipped += w->depth_skipped;
+	total->match_errors += w->match_errors;
+	total->app_memory += w->app_memory;
+	total->switches += w->switches;
+	add_words(&total->evidence, &w->evidence, sizeof w->evidence);
+	add_words(&total->enrich, &w->enrich, sizeof w->enrich);
+	if (w->generation > total->generation)
+		total->generation = w->generation;
 	if (w->last_ts > total->last_ts)
 		total->last_ts = w->last_ts;
 }
