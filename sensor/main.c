@@ -513,11 +513,27 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	slot = hl_matcher_slot_new(&matcher);
+	if (slot == NULL)
+		goto out;
+	struct hl_reload_config rc_cfg;
+	hl_reload_config_init(&rc_cfg);
+	rc_cfg.paths = o.rules;
+	rc_cfg.n_paths = o.n_rules;
+	setload_opts(&o, &rc_cfg.load);
+	rc_cfg.live = o.engine.capture.iface != NULL;
+	rc_cfg.watch = o.watch;
+	rc_cfg.log = stderr;
+	rc_cfg.log_prefix = "hotline-sensor: ";
+	reload = hl_reload_new(&rc_cfg, slot);
+	if (reload == NULL)
+		goto out;
+	atomic_store(&g_reload, reload);
 	install_signals();
 	o.engine.worker.evidence = evidence;
 	o.engine.worker.enrich = enrich;
 	o.engine.worker.home_net = home;
-	o.engine.worker.matcher = matcher;
+	o.engine.worker.slot = slot;
 	o.engine.worker.outputs = outs;
 	o.engine.worker.n_outputs = n_outs;
 	o.engine.worker.sensor_name = o.sensor_name;
@@ -540,7 +556,7 @@ int main(int argc, char **argv)
 		hl_engine_print_stats(&res, o.engine.stats_json, true, stderr);
 		struct hl_reload_stats rs;
 		hl_reload_stats(reload, &rs);
-		if (rs.loads > 0)
+		if (rs.loads > 0) /* only when a reload was asked for */
 			fprintf(stderr,
 			        "  reloads: %llu ok, %llu failed; generation %llu (%zu "
 			        "indicators)\n",

@@ -178,6 +178,31 @@ static void expect_mismatch_exits_1_with_a_diff(void **state)
 	free(err);
 }
 
+static void stats_at_exit_as_text_and_json(void **state)
+{
+	(void)state;
+	const char *text_args[] = {"-r", PCAPS "malformed.pcap", "-R", SET, "-o", "/dev/null",
+	                           NULL};
+	struct run r;
+	run_sensor(text_args, "stats-text", &r);
+	assert_int_equal(r.status, 0);
+	char *err = slurp(r.err);
+	assert_non_null(strstr(err, "stats (final): 5 packets"));
+	assert_non_null(strstr(
+	        err, "malformed 3 (ipv4_too_short 1, tcp_hlen_invalid 1, udp_len_invalid 1)"));
+	assert_non_null(strstr(err, "dns queries 2 (malformed 1)"));
+	free(err);
+	const char *json_args[] = {"--stats-json", "-r", PCAPS "malformed.pcap", "-R", SET, "-o",
+	                           "/dev/null",    NULL};
+	run_sensor(json_args, "stats-json", &r);
+	assert_int_equal(r.status, 0);
+	err = slurp(r.err);
+	assert_non_null(strstr(err, "{\"event\":\"stats\",\"final\":true,"));
+	assert_non_null(strstr(err, "\"packets\":5,"));
+	assert_non_null(strstr(err, "\"dns_malformed\":1,"));
+	free(err);
+}
+
 static void usage_errors_exit_2_and_say_why(void **state)
 {
 	(void)state;
@@ -442,6 +467,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(records_are_identical_for_any_worker_count),
 	        cmocka_unit_test(expect_mismatch_exits_1_with_a_diff),
+	        cmocka_unit_test(stats_at_exit_as_text_and_json),
 	        cmocka_unit_test(usage_errors_exit_2_and_say_why),
 	        cmocka_unit_test(corrupt_pcap_is_named_and_earlier_sightings_kept),
 	        cmocka_unit_test(sighup_reopens_and_sigterm_flushes),
