@@ -21,11 +21,11 @@
  *
  * Indicators (default 10,000 domains, 10,000 IPv4 addresses and CIDRs,
  * 1,000 URLs, 500 content literals) are disjoint from the background
- * traffic (other name shapes, other address ranges), except that every
- * HIT_EVERY-th conversation plants one of them: a domain in DNS and TLS SNI,
- * a domain in an HTTP Host, an indicator address as the server, a URL as an
- * HTTP request, or a content literal in a response body (across a segment
- * boundary). The summary on stdout says how many of each were planted.
+ * traffic (other name shapes, other address ranges), except that the 10th,
+ * 20th, ... 50th and then every HIT_EVERY-th conversation plant one of them: a domain in DNS and
+ * TLS SNI, a domain in an HTTP Host, an indicator address as the server, a URL as an HTTP request,
+ * or a content literal in a response body (across a segment boundary). The summary on stdout says
+ * how many of each were planted.
  *
  * usage: bench_gen [--seed N] [--mb MIB] [--gap-us N] [--pcap FILE]
  *                  [--set FILE] [--domains N] [--ips N] [--urls N]
@@ -636,7 +636,7 @@ static void http_pair(struct gen *g, struct flow *f, const char *host, const cha
 		         words[rng_below(r, N_WORDS)], rng_below(r, 100000), exts[e]);
 		path = pbuf;
 	}
-	bool post = rng_below(r, 20) == 0;
+	bool post = rng_below(r, 20) == 0 && lit == NULL;
 	uint32_t up = post ? body_size(r, &f->bulk) : 0;
 	struct msg *q = add_msg(f, 0, post ? B_RANDOM : B_NONE, up, r);
 	if (q == NULL)
@@ -702,8 +702,16 @@ static void new_flow(struct gen *g, struct flow *f)
 	struct rng *r = &g->r;
 	const struct iset_gen *s = g->set;
 	uint64_t idx = g->flows++;
-	int hit = idx % HIT_EVERY == HIT_PHASE ? (int)((idx / HIT_EVERY) % N_HIT_KINDS) : -1;
-	uint32_t hj = (uint32_t)(idx / HIT_EVERY / N_HIT_KINDS);
+	/* one of each kind early (so that a small capture has them all), then
+	 * one conversation in HIT_EVERY */
+	int hit = -1;
+	uint32_t hj = 0;
+	if (idx > 0 && idx <= 10 * N_HIT_KINDS && idx % 10 == 0) {
+		hit = (int)(idx / 10 - 1);
+	} else if (idx % HIT_EVERY == HIT_PHASE) {
+		hit = (int)((idx / HIT_EVERY) % N_HIT_KINDS);
+		hj = (uint32_t)(idx / HIT_EVERY / N_HIT_KINDS);
+	}
 	const size_t avail[N_HIT_KINDS] = {s->have_dom, s->have_dom, s->have_ip, s->have_url,
 	                                   s->have_lit};
 	if (hit >= 0 && avail[hit] == 0)
@@ -766,7 +774,7 @@ static void new_flow(struct gen *g, struct flow *f)
 	f->dns_id = (uint16_t)rng_next(r);
 	f->qtype = f->v6 ? 28 : 1;
 	f->cport = (uint16_t)rng_range(r, 32768, 60999);
-	f->sport = f->kind == K_TLS ? 443 : rng_below(r, 20) == 0 ? 8080 : 80;
+	f->sport = f->kind == K_TLS ? 443 : rng_below(r, 20) == 0 && hit < 0 ? 8080 : 80;
 	f->mss = rng_below(r, 10) == 0 ? 1380 : f->v6 ? 1440 : 1460;
 	f->seq[0] = (uint32_t)rng_next(r);
 	f->seq[1] = (uint32_t)rng_next(r);
