@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -100,6 +101,14 @@ static void sum_stats(struct hl_worker_stats *total, const struct hl_worker_stat
 	add_words(&total->dns, &w->dns, sizeof w->dns);
 	add_words(&total->http, &w->http, sizeof w->http);
 	add_words(&total->tls, &w->tls, sizeof w->tls);
+	total->depth_skipped += w->depth_skipped;
+	total->match_errors += w->match_errors;
+	total->app_memory += w->app_memory;
+	total->switches += w->switches;
+	add_words(&total->evidence, &w->evidence, sizeof w->evidence);
+	add_words(&total->enrich, &w->enrich, sizeof w->enrich);
+	if (w->generation > total->generation)
+		total->generation = w->generation;
 	if (w->last_ts > total->last_ts)
 		total->last_ts = w->last_ts;
 }
@@ -156,7 +165,24 @@ static void free_slots(struct worker_slot *slots, unsigned n)
 	free(slots);
 }
 
+static int start_worker_threads(const struct hl_engine_config *cfg, struct worker_slot *slots,
+                                FILE *log);
+
+/* Workers are started with every signal blocked, so SIGINT/SIGTERM/SIGHUP
+ * land in the reader thread: that interrupts its blocking capture read
+ * (live capture in immediate mode waits without a timeout). */
 static int start_workers(const struct hl_engine_config *cfg, struct worker_slot *slots, FILE *log)
+{
+	sigset_t all, saved;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &saved);
+	int rc = start_worker_threads(cfg, slots, log);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	return rc;
+}
+
+static int start_worker_threads(const struct hl_engine_config *cfg, struct worker_slot *slots,
+                                FILE *log)
 {
 	for (unsigned i = 0; i < cfg->workers; i++) {
 		slots[i].worker = hl_worker_new(&cfg->worker, i);

@@ -18,6 +18,7 @@
 #include "hotline/err.h"
 #include "hotline/setload.h"
 #include "output.h"
+#include "reload.h"
 
 #define MAX_LIST 256
 #define EXIT_MISMATCH 1
@@ -26,6 +27,7 @@
 /* The only mutable globals: what a signal handler may touch. */
 static atomic_bool g_stop;
 static atomic_bool g_reopen;
+static hl_reload_t *_Atomic g_reload;
 
 struct options {
 	struct hl_engine_config engine;
@@ -41,6 +43,7 @@ struct options {
 	const char *expect;
 	bool deterministic;
 	bool quiet;
+	bool watch;
 	char sensor_name[256];
 	struct hl_evidence_config evidence;
 	const char *geoip, *asn, *home_net;
@@ -63,6 +66,9 @@ static void usage(FILE *out)
 	      "(repeatable)\n"
 	      "      --format FMT         format of the indicator files (auto)\n"
 	      "      --allowlist FILE     never report what this allowlist names (repeatable)\n"
+	      "      --watch              reload when an indicator file changes (also on SIGHUP,\n"
+	      "                           SIGUSR2); the old set keeps running if the new one "
+	      "fails\n"
 	      "output:\n"
 	      "  -o, --output FILE        append sightings as JSON lines; - for stdout "
 	      "(repeatable;\n"
@@ -104,10 +110,26 @@ static void on_stop(int sig)
 	atomic_store(&g_stop, true);
 }
 
+static void request_reload(void)
+{
+	hl_reload_t *r = atomic_load(&g_reload);
+	if (r != NULL)
+		hl_reload_request(r);
+}
+
+/* SIGHUP: reopen outputs (log rotation) and reload the indicators. */
 static void on_hup(int sig)
 {
 	(void)sig;
 	atomic_store(&g_reopen, true);
+	request_reload();
+}
+
+/* SIGUSR2: reload the indicators only. */
+static void on_usr2(int sig)
+{
+	(void)sig;
+	request_reload();
 }
 
 static void install_signals(void)
@@ -124,6 +146,8 @@ static void install_signals(void)
 	sa.sa_handler = on_hup;
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_usr2;
+	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -172,6 +196,7 @@ enum {
 	OPT_GEOIP,
 	OPT_ASN,
 	OPT_HOME_NET,
+	OPT_WATCH,
 };
 
 static const struct option long_options[] = {
@@ -207,6 +232,7 @@ static const struct option long_options[] = {
         {"geoip", required_argument, NULL, OPT_GEOIP},
         {"asn", required_argument, NULL, OPT_ASN},
         {"home-net", required_argument, NULL, OPT_HOME_NET},
+        {"watch", no_argument, NULL, OPT_WATCH},
         {NULL, 0, NULL, 0},
 };
 
@@ -319,6 +345,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_HOME_NET:
 			o->home_net = optarg;
 			break;
+		case OPT_WATCH:
+			o->watch = true;
+			break;
 		case OPT_EVIDENCE_DIR:
 			o->evidence.dir = optarg;
 			break;
@@ -373,13 +402,18 @@ static int default_workers(void)
 	return cores > 1 ? (int)cores - 1 : 1;
 }
 
+static void setload_opts(const struct options *o, struct hl_setload_opts *so)
+{
+	hl_setload_opts_init(so);
+	so->format = o->format;
+	so->allowlists = o->allowlists;
+	so->n_allowlists = o->n_allowlists;
+}
+
 static hl_matcher_t *load_set(const struct options *o, bool live)
 {
 	struct hl_setload_opts so;
-	hl_setload_opts_init(&so);
-	so.format = o->format;
-	so.allowlists = o->allowlists;
-	so.n_allowlists = o->n_allowlists;
+	setload_opts(o, &so);
 	/* Live, what has expired is dead weight. A replay judges each packet by
 	 * its own time, so an old capture meets the indicators valid back then. */
 	if (live) {
@@ -456,6 +490,8 @@ int main(int argc, char **argv)
 	}
 
 	hl_evidence_store_t *evidence = NULL;
+	hl_matcher_slot_t *slot = NULL;
+	hl_reload_t *reload = NULL;
 	hl_enrich_t *enrich = NULL;
 	hl_home_net_t *home = NULL;
 	char err[512];
@@ -500,8 +536,17 @@ int main(int argc, char **argv)
 			fprintf(stderr, "hotline-sensor: writing %s failed\n",
 			        i < o.n_outputs ? o.outputs[i] : "records");
 	}
-	if (!o.quiet)
+	if (!o.quiet) {
 		hl_engine_print_stats(&res, o.engine.stats_json, true, stderr);
+		struct hl_reload_stats rs;
+		hl_reload_stats(reload, &rs);
+		if (rs.loads > 0)
+			fprintf(stderr,
+			        "  reloads: %llu ok, %llu failed; generation %llu (%zu "
+			        "indicators)\n",
+			        (unsigned long long)rs.ok, (unsigned long long)rs.failed,
+			        (unsigned long long)rs.generation, rs.indicators);
+	}
 	if (o.expect != NULL) {
 		const char *const *lines;
 		size_t n = hl_output_lines(outs[0], &lines);
@@ -512,6 +557,9 @@ int main(int argc, char **argv)
 out:
 	for (size_t i = 0; i < n_outs; i++)
 		hl_output_close(&outs[i]);
+	atomic_store(&g_reload, NULL);
+	hl_reload_destroy(&reload);
+	hl_matcher_slot_destroy(&slot);
 	hl_evidence_store_close(&evidence);
 	hl_enrich_close(&enrich);
 	hl_home_net_destroy(&home);

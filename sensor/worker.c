@@ -44,7 +44,16 @@ hl_worker_t *hl_worker_new(const struct hl_worker_config *cfg, unsigned index)
 	w->flows = hl_flow_table_new(&fcfg, on_flow_end, w);
 	if (w->flows == NULL || hl_tcp_reorder_init(&w->reorder, NULL) != 0)
 		goto fail;
-	w->scratch = hl_scratch_new(cfg->matcher);
+	if (cfg->slot != NULL) {
+		w->gen = hl_matcher_slot_acquire(cfg->slot);
+		if (w->gen == NULL)
+			goto fail;
+		w->matcher = hl_matcher_gen_matcher(w->gen);
+		w->generation = hl_matcher_gen_number(w->gen);
+	} else {
+		w->matcher = cfg->matcher;
+	}
+	w->scratch = hl_scratch_new(w->matcher);
 	if (w->scratch == NULL)
 		goto fail;
 	if (cfg->enrich != NULL) {
@@ -57,11 +66,7 @@ hl_worker_t *hl_worker_new(const struct hl_worker_config *cfg, unsigned index)
 		if (w->evidence == NULL)
 			goto fail;
 	}
-	for (size_t i = 0; i < hl_matcher_count(cfg->matcher); i++) {
-		enum hl_ind_type t = hl_matcher_indicator(cfg->matcher, (uint32_t)i)->type;
-		if (t == HL_IND_CONTENT || t == HL_IND_REGEX)
-			w->has_payload_rules = true;
-	}
+	w->has_payload_rules = hl_matcher_has_payload(w->matcher);
 	return w;
 fail:
 	hl_worker_destroy(&w);
@@ -80,12 +85,49 @@ void hl_worker_destroy(hl_worker_t **w_p)
 	hl_enrich_cache_destroy(&w->enrich_cache);
 	hl_decoder_destroy(&w->decoder);
 	hl_scratch_destroy(&w->scratch);
+	hl_matcher_gen_release(&w->gen);
 	free(w);
 	*w_p = NULL;
 }
 
+/* Streams were opened on the old databases: close them (matches that
+ * needed the end of data are dropped, as at a gap); the next bytes of each
+ * direction open a stream on the new set. */
+static void close_streams(void *ctx, struct hl_flow *flow)
+{
+	hl_worker_t *w = ctx;
+	struct flow_state *fs = flow->user;
+	for (int dir = 0; dir < 2; dir++) {
+		if (fs->stream[dir] != NULL)
+			hl_stream_close(&fs->stream[dir], w->scratch, flow->last_seen, NULL, NULL);
+	}
+}
+
+/* Take up the slot's newest generation, between two packets. */
+static void switch_generation(hl_worker_t *w)
+{
+	hl_matcher_gen_t *next = hl_matcher_slot_acquire(w->cfg.slot);
+	if (next == NULL)
+		return;
+	const hl_matcher_t *m = hl_matcher_gen_matcher(next);
+	if (hl_scratch_grow(w->scratch, m) != 0) {
+		hl_matcher_gen_release(&next); /* keep the old set; try again later */
+		w->st.match_errors++;
+		return;
+	}
+	hl_flow_table_foreach(w->flows, close_streams, w);
+	hl_matcher_gen_release(&w->gen);
+	w->gen = next;
+	w->matcher = m;
+	w->generation = hl_matcher_gen_number(next);
+	w->has_payload_rules = hl_matcher_has_payload(m);
+	w->st.switches++;
+}
+
 void hl_worker_process(hl_worker_t *w, const struct hl_frame *frame)
 {
+	if (w->cfg.slot != NULL && hl_matcher_slot_generation(w->cfg.slot) != w->generation)
+		switch_generation(w);
 	w->st.packets++;
 	w->st.bytes += frame->wirelen;
 	if (frame->ts > w->st.last_ts)
@@ -130,6 +172,7 @@ void hl_worker_stats(const hl_worker_t *w, struct hl_worker_stats *st)
 	hl_flow_table_stats(w->flows, &st->flow);
 	st->tcp = w->reorder.st;
 	st->app_memory = w->app_memory;
+	st->generation = w->generation;
 	if (w->evidence != NULL)
 		hl_evidence_worker_stats(w->evidence, &st->evidence);
 	if (w->enrich_cache != NULL)

@@ -17,6 +17,7 @@
 #include "enrich.h"
 #include "evidence.h"
 #include "home_net.h"
+#include "matcher_slot.h"
 #include "extract_dns.h"
 #include "extract_http.h"
 #include "extract_tls.h"
@@ -29,6 +30,9 @@
 typedef struct hl_worker hl_worker_t;
 
 struct hl_worker_config {
+	/* The indicator set: a slot whose generations hot reload replaces, or
+	 * (tests, tools) one fixed matcher when slot is NULL. */
+	hl_matcher_slot_t *slot;
 	const hl_matcher_t *matcher;
 	hl_output_t *const *outputs;
 	size_t n_outputs;
@@ -55,6 +59,8 @@ struct hl_worker_stats {
 	uint64_t app_memory;         /* gauge: extractor state held now */
 	uint64_t depth_skipped;      /* payload bytes past --stream-depth, not scanned */
 	uint64_t match_errors;       /* matcher calls that failed */
+	uint64_t generation;         /* matcher generation in use */
+	uint64_t switches;           /* generations taken up (hot reloads seen) */
 	struct hl_decode_stats decode;
 	struct hl_flow_stats flow;
 	struct hl_tcp_reorder_stats tcp;

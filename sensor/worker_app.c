@@ -44,7 +44,7 @@ void hl_worker_udp(hl_worker_t *w, struct hl_flow *flow, const struct hl_packet 
 	}
 	if (w->has_payload_rules) {
 		struct match_ctx mc = {.w = w, .flow = flow, .ts = p->ts, .has_offset = true};
-		if (hl_match_field(w->cfg.matcher, w->scratch, HL_FIELD_UDP_PAYLOAD, p->payload,
+		if (hl_match_field(w->matcher, w->scratch, HL_FIELD_UDP_PAYLOAD, p->payload,
 		                   p->payload_len, p->ts, hl_worker_on_match, &mc) < 0)
 			w->st.match_errors++;
 	}
@@ -197,7 +197,7 @@ static void scan_stream(struct app_ctx *ac, const uint8_t *bytes, size_t len, ui
 	if (fs->stream[dir] != NULL && offset != fs->stream_next[dir])
 		hl_stream_close(&fs->stream[dir], w->scratch, ac->ts, NULL, NULL);
 	if (fs->stream[dir] == NULL) {
-		fs->stream[dir] = hl_stream_open(w->cfg.matcher, HL_FIELD_TCP_PAYLOAD);
+		fs->stream[dir] = hl_stream_open(w->matcher, HL_FIELD_TCP_PAYLOAD);
 		if (fs->stream[dir] == NULL) {
 			w->st.match_errors++;
 			return;

@@ -7,6 +7,7 @@
 #include "extract_tls.h"
 #include "sighting.h"
 #include "tcp_reorder.h"
+#include "matcher_slot.h"
 #include "worker.h"
 
 /* What a direction's bytes are taken to be. */
@@ -65,7 +66,10 @@ struct hl_worker {
 	struct hl_flow_table *flows;
 	struct hl_tcp_reorder reorder;
 	hl_scratch_t *scratch;
-	uint64_t generation; /* of cfg.matcher (hot reload bumps it) */
+	/* The matcher in use: cfg.matcher, or the slot's generation held. */
+	const hl_matcher_t *matcher;
+	hl_matcher_gen_t *gen;
+	uint64_t generation;
 	hl_evidence_worker_t *evidence;
 	hl_enrich_cache_t *enrich_cache;
 	bool has_payload_rules;

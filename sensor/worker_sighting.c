@@ -103,7 +103,7 @@ int hl_worker_on_match(void *ctx, const struct hl_match *m)
 	struct match_ctx *mc = ctx;
 	struct flow_state *fs = mc->flow->user;
 	hl_worker_t *w = mc->w;
-	const struct hl_indicator *ind = hl_matcher_indicator(w->cfg.matcher, m->indicator);
+	const struct hl_indicator *ind = hl_matcher_indicator(w->matcher, m->indicator);
 	struct flow_sighting *fsg = find(fs, w->generation, m->indicator, ind->id);
 	if (fsg != NULL) {
 		fsg->count++;
@@ -165,8 +165,8 @@ void hl_worker_match_addresses(hl_worker_t *w, struct hl_flow *flow, int64_t ts)
 		if (hl_addr_format(t->family, addr[i], text, sizeof text) != 0)
 			continue;
 		mc.value_len = strlen(text);
-		if (hl_match_addr(w->cfg.matcher, field[i], t->family, addr[i], ts,
-		                  hl_worker_on_match, &mc) < 0)
+		if (hl_match_addr(w->matcher, field[i], t->family, addr[i], ts, hl_worker_on_match,
+		                  &mc) < 0)
 			w->st.match_errors++;
 	}
 }
@@ -175,8 +175,8 @@ void hl_worker_match_observation(hl_worker_t *w, struct hl_flow *flow, enum hl_f
                                  const char *value, size_t len, int64_t ts)
 {
 	struct match_ctx mc = {.w = w, .flow = flow, .ts = ts, .value = value, .value_len = len};
-	if (hl_match_field(w->cfg.matcher, w->scratch, field, value, len, ts, hl_worker_on_match,
-	                   &mc) < 0)
+	if (hl_match_field(w->matcher, w->scratch, field, value, len, ts, hl_worker_on_match, &mc) <
+	    0)
 		w->st.match_errors++;
 }
 
