@@ -68,6 +68,20 @@ static void open_create_reopen_keeps_data(void **state)
 	hl_store_close(&s);
 }
 
+static void memory_store_works_without_wal(void **state)
+{
+	(void)state;
+	hl_store_t *s = open_ok(":memory:");
+	int version = 0;
+	assert_int_equal(hl_store_schema_version(s, &version), 0);
+	assert_int_equal(version, HL_STORE_SCHEMA_VERSION);
+	add_sighting(s, "s1", 1);
+	size_t n = 0;
+	assert_int_equal(hl_store_sighting_count(s, &n), 0);
+	assert_int_equal(n, 1);
+	hl_store_close(&s);
+}
+
 static void durability_pragmas_are_set(void **state)
 {
 	struct tmpdb *t = *state;
@@ -469,6 +483,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(open_create_reopen_keeps_data, setup, teardown),
+	        cmocka_unit_test(memory_store_works_without_wal),
 	        cmocka_unit_test_setup_teardown(durability_pragmas_are_set, setup, teardown),
 	        cmocka_unit_test_setup_teardown(migrates_from_version_1, setup, teardown),
 	        cmocka_unit_test_setup_teardown(newer_version_is_refused, setup, teardown),

@@ -121,6 +121,18 @@ static void given_fields_win_and_skip_parsing(void **state)
 	bool added = false;
 	assert_int_equal(hl_store_sighting_add(f->s, &sg, &added), 0);
 	assert_true(added);
+	/* The same id again (a re-delivery): stored once. */
+	assert_int_equal(hl_store_sighting_add(f->s, &sg, &added), 0);
+	assert_false(added);
+	/* The same id with another first_seen is another record (the key is
+	 * (first_seen, id); docs/store.md). */
+	sg.first_seen = 8;
+	assert_int_equal(hl_store_sighting_add(f->s, &sg, &added), 0);
+	assert_true(added);
+	size_t total = 0;
+	assert_int_equal(hl_store_sighting_count(f->s, &total), 0);
+	assert_int_equal(total, 2);
+	sg.first_seen = 7;
 	/* Something must be derived: now the record has to parse. */
 	sg.id = NULL;
 	assert_int_equal(hl_store_sighting_add(f->s, &sg, &added), HL_EPARSE);
@@ -142,15 +154,16 @@ static void given_fields_win_and_skip_parsing(void **state)
 	size_t n = 0;
 	assert_int_equal(
 	        hl_store_sightings_since(f->s, HL_STORE_BY_RECEIVED, 0, 0, collect, &seen, &n), 0);
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 4);
 	assert_string_equal(seen.ids[0], "peer-sg-1");
 	assert_int_equal(seen.first[0], 7);
-	assert_string_equal(seen.ids[1], "x");
-	assert_int_equal(seen.first[1], 0);
-	assert_string_equal(seen.iid[1], "hl--top");
-	assert_string_equal(seen.ids[2], "y");
-	assert_int_equal(seen.first[2], 12345);
-	assert_string_equal(seen.iid[2], "-"); /* not a string: none */
+	assert_int_equal(seen.first[1], 8);
+	assert_string_equal(seen.ids[2], "x");
+	assert_int_equal(seen.first[2], 0);
+	assert_string_equal(seen.iid[2], "hl--top");
+	assert_string_equal(seen.ids[3], "y");
+	assert_int_equal(seen.first[3], 12345);
+	assert_string_equal(seen.iid[3], "-"); /* not a string: none */
 }
 
 static void fields_from_a_parsed_record(void **state)
