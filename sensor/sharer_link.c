@@ -1,0 +1,578 @@
+/* \summary: sensor -> sharer link: bounded queue, DEALER thread, resend until ACKed
+ *
+ * The queue is a ring of encoded messages in send order. cursor splits it:
+ * entries before it were sent in the current connection (or are done),
+ * entries from it on wait for their (re)send. A disconnect moves cursor
+ * back to the head, so everything un-ACKed goes again on reconnect; every
+ * resend_ms/4 the sent part is scanned for entries un-ACKed for resend_ms.
+ * ACKs normally name the oldest entries, so lookups start at the head.
+ */
+#define _GNU_SOURCE
+#include "sharer_link.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "hotline/err.h"
+#include "hotline/wire.h"
+
+#define Z85_KEY_LEN 40
+#define RECV_BATCH 256
+#define SEND_BATCH 256
+#define BLOCKED_RETRY_MS 50
+
+struct entry {
+	char id[HL_WIRE_ID_LEN + 1];
+	char *env, *body;
+	size_t env_len, body_len;
+	int64_t sent_at; /* ms, monotonic; 0: not sent on this connection */
+	bool ever_sent;
+	bool done;
+};
+
+struct hl_sharer_link {
+	struct hl_sharer_link_opts o;
+	char name[HL_WIRE_NAME_MAX + 1];
+	char to[HL_WIRE_NAME_MAX + 1];
+	void *ctx, *sock, *mon;
+	int wake_fd;
+	pthread_t thread;
+	bool thread_started;
+
+	pthread_mutex_t mu;
+	pthread_cond_t changed;
+	bool stopping;
+	struct entry *ring;
+	size_t cap, head, count, cursor, inflight;
+	uint64_t seq;
+	int64_t last_scan;
+	struct hl_sharer_link_stats st;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void logf_(hl_sharer_link_t *l, int level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void logf_(hl_sharer_link_t *l, int level, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (l->o.log != NULL)
+		l->o.log(l->o.log_ctx, level, buf);
+	else
+		fprintf(stderr, "sharer link: %s\n", buf);
+}
+
+static struct entry *at(hl_sharer_link_t *l, size_t i)
+{
+	return &l->ring[(l->head + i) % l->cap];
+}
+
+static void entry_free(struct entry *e)
+{
+	free(e->env);
+	free(e->body);
+	memset(e, 0, sizeof *e);
+}
+
+/* Remove the head entry (done or dropped). */
+static void pop_head(hl_sharer_link_t *l)
+{
+	struct entry *e = at(l, 0);
+	if (e->sent_at != 0 && !e->done && l->inflight > 0)
+		l->inflight--;
+	entry_free(e);
+	l->head = (l->head + 1) % l->cap;
+	l->count--;
+	if (l->cursor > 0)
+		l->cursor--;
+}
+
+static void pop_done(hl_sharer_link_t *l)
+{
+	while (l->count > 0 && at(l, 0)->done)
+		pop_head(l);
+}
+
+/* ---- keys ------------------------------------------------------------- */
+
+static int read_key_file(const char *path, bool secret, char out[Z85_KEY_LEN + 1], char *err,
+                         size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return HL_EIO;
+	}
+	struct stat sb;
+	if (secret && fstat(fd, &sb) == 0 && (sb.st_mode & 077) != 0) {
+		close(fd);
+		snprintf(err, errlen, "%s: group or others may read this secret key (chmod 600)",
+		         path);
+		return HL_EPERM;
+	}
+	char buf[Z85_KEY_LEN + 3];
+	ssize_t n = read(fd, buf, sizeof buf);
+	close(fd);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	uint8_t bin[32];
+	if (n != Z85_KEY_LEN) {
+		snprintf(err, errlen, "%s: not one Z85 key", path);
+		return HL_EPARSE;
+	}
+	memcpy(out, buf, Z85_KEY_LEN);
+	out[Z85_KEY_LEN] = '\0';
+	if (zmq_z85_decode(bin, out) == NULL) {
+		snprintf(err, errlen, "%s: not one Z85 key", path);
+		return HL_EPARSE;
+	}
+	return 0;
+}
+
+static int setup_curve(hl_sharer_link_t *l, const struct hl_sharer_link_opts *o, char *err,
+                       size_t errlen)
+{
+	char server[Z85_KEY_LEN + 1], secret[Z85_KEY_LEN + 1], public[Z85_KEY_LEN + 1];
+	uint8_t bin[32];
+	if (o->server_key != NULL) {
+		if (strlen(o->server_key) != Z85_KEY_LEN ||
+		    zmq_z85_decode(bin, o->server_key) == NULL) {
+			snprintf(err, errlen, "sharer key: not one Z85 key");
+			return HL_EPARSE;
+		}
+		memcpy(server, o->server_key, sizeof server);
+	} else if (o->server_key_file != NULL) {
+		int rc = read_key_file(o->server_key_file, false, server, err, errlen);
+		if (rc != 0)
+			return rc;
+	} else {
+		snprintf(err, errlen, "%s: tcp needs the sharer's public key", o->endpoint);
+		return HL_EINVAL;
+	}
+	if (o->secret_key_file == NULL) {
+		snprintf(err, errlen, "%s: tcp needs this sensor's secret key", o->endpoint);
+		return HL_EINVAL;
+	}
+	int rc = read_key_file(o->secret_key_file, true, secret, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (zmq_curve_public(public, secret) != 0) {
+		snprintf(err, errlen, "%s: cannot derive the public key", o->secret_key_file);
+		return HL_EPARSE;
+	}
+	if (zmq_setsockopt(l->sock, ZMQ_CURVE_SERVERKEY, server, Z85_KEY_LEN) != 0 ||
+	    zmq_setsockopt(l->sock, ZMQ_CURVE_PUBLICKEY, public, Z85_KEY_LEN) != 0 ||
+	    zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, secret, Z85_KEY_LEN) != 0) {
+		snprintf(err, errlen, "CURVE: %s", zmq_strerror(errno));
+		return HL_EIO;
+	}
+	memset(secret, 0, sizeof secret);
+	return 0;
+}
+
+/* ---- the thread ------------------------------------------------------- */
+
+/* Send what is due (under mu). Returns true when the socket refused. */
+static bool send_due(hl_sharer_link_t *l, int64_t now)
+{
+	int resend = l->o.resend_ms;
+	if (now - l->last_scan >= resend / 4) {
+		l->last_scan = now;
+		for (size_t i = 0; i < l->cursor; i++) {
+			struct entry *e = at(l, i);
+			if (!e->done && e->sent_at != 0 && now - e->sent_at >= resend) {
+				/* Resend from here: move the cursor back. */
+				for (size_t j = i; j < l->cursor; j++) {
+					struct entry *f = at(l, j);
+					if (f->sent_at != 0 && !f->done && l->inflight > 0)
+						l->inflight--;
+					f->sent_at = 0;
+				}
+				l->cursor = i;
+				break;
+			}
+		}
+	}
+	size_t sent = 0;
+	while (l->cursor < l->count && sent < SEND_BATCH && l->inflight < l->o.window) {
+		struct entry *e = at(l, l->cursor);
+		if (e->done || e->sent_at != 0) {
+			l->cursor++;
+			continue;
+		}
+		if (zmq_send(l->sock, e->env, e->env_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+			return true;
+		zmq_send(l->sock, e->body, e->body_len, ZMQ_DONTWAIT);
+		e->sent_at = now;
+		if (e->ever_sent)
+			l->st.resent++;
+		else
+			l->st.sent++;
+		e->ever_sent = true;
+		l->inflight++;
+		l->cursor++;
+		sent++;
+	}
+	return false;
+}
+
+static struct entry *find(hl_sharer_link_t *l, const char *id)
+{
+	for (size_t i = 0; i < l->count; i++) {
+		struct entry *e = at(l, i);
+		if (!e->done && strcmp(e->id, id) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static void finish(hl_sharer_link_t *l, struct entry *e)
+{
+	if (e->sent_at != 0 && l->inflight > 0)
+		l->inflight--;
+	e->done = true;
+}
+
+/* One message from the sharer (under mu). */
+static void on_reply(hl_sharer_link_t *l, zmq_msg_t *f, size_t nf)
+{
+	struct hl_wire_envelope env;
+	struct hl_wire_error we;
+	json_t *body = NULL;
+	if (nf != 2 || hl_wire_decode(zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), zmq_msg_data(&f[1]),
+	                              zmq_msg_size(&f[1]), 0, &env, &body, &we) != 0) {
+		logf_(l, 1, "ignored a reply that does not decode");
+		return;
+	}
+	if (env.type == HL_WIRE_T_ACK) {
+		const json_t *ids = json_object_get(body, "ids");
+		for (size_t i = 0; i < json_array_size(ids); i++) {
+			struct entry *e = find(l, json_string_value(json_array_get(ids, i)));
+			if (e != NULL) {
+				finish(l, e);
+				l->st.acked++;
+			}
+		}
+	} else if (env.type == HL_WIRE_T_NACK) {
+		const char *id = json_string_value(json_object_get(body, "id"));
+		const char *code = json_string_value(json_object_get(body, "reason_code"));
+		const char *why = json_string_value(json_object_get(body, "reason"));
+		struct entry *e = find(l, id);
+		if (e != NULL && hl_wire_err_parse(code ? code : "") != HL_WIRE_E_INTERNAL) {
+			finish(l, e);
+			l->st.refused++;
+			logf_(l, 0, "sharer refused sighting %s: %s: %s", id, code ? code : "?",
+			      why ? why : "");
+		}
+	}
+	json_decref(body);
+	pop_done(l);
+}
+
+static void on_monitor(hl_sharer_link_t *l)
+{
+	for (;;) {
+		zmq_msg_t a, b;
+		zmq_msg_init(&a);
+		if (zmq_msg_recv(&a, l->mon, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&a);
+			return;
+		}
+		uint16_t ev = 0;
+		if (zmq_msg_size(&a) >= 2)
+			memcpy(&ev, zmq_msg_data(&a), 2);
+		zmq_msg_init(&b);
+		if (zmq_msg_more(&a))
+			zmq_msg_recv(&b, l->mon, 0);
+		zmq_msg_close(&a);
+		zmq_msg_close(&b);
+		pthread_mutex_lock(&l->mu);
+		if (ev == ZMQ_EVENT_DISCONNECTED) {
+			/* What was in flight may be lost: all of it goes again. */
+			l->st.disconnects++;
+			for (size_t i = 0; i < l->cursor; i++)
+				at(l, i)->sent_at = 0;
+			l->cursor = 0;
+			l->inflight = 0;
+		}
+		pthread_mutex_unlock(&l->mu);
+	}
+}
+
+static void on_socket(hl_sharer_link_t *l)
+{
+	for (int n = 0; n < RECV_BATCH; n++) {
+		zmq_msg_t f[3];
+		size_t nf = 0;
+		zmq_msg_init(&f[0]);
+		if (zmq_msg_recv(&f[0], l->sock, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&f[0]);
+			return;
+		}
+		nf = 1;
+		bool more = zmq_msg_more(&f[0]);
+		while (more) {
+			zmq_msg_t extra;
+			zmq_msg_t *m = nf < 3 ? &f[nf] : &extra;
+			zmq_msg_init(m);
+			zmq_msg_recv(m, l->sock, 0);
+			more = zmq_msg_more(m);
+			if (m == &extra)
+				zmq_msg_close(&extra);
+			else
+				nf++;
+		}
+		pthread_mutex_lock(&l->mu);
+		on_reply(l, f, nf);
+		pthread_cond_broadcast(&l->changed);
+		pthread_mutex_unlock(&l->mu);
+		for (size_t i = 0; i < nf; i++)
+			zmq_msg_close(&f[i]);
+	}
+}
+
+static void *run(void *arg)
+{
+	hl_sharer_link_t *l = arg;
+	for (;;) {
+		int64_t now = now_ms();
+		pthread_mutex_lock(&l->mu);
+		if (l->stopping) {
+			pthread_mutex_unlock(&l->mu);
+			break;
+		}
+		bool blocked = send_due(l, now);
+		int timeout = l->o.resend_ms / 4;
+		if (blocked && l->cursor < l->count)
+			timeout = BLOCKED_RETRY_MS;
+		pthread_mutex_unlock(&l->mu);
+		zmq_pollitem_t it[3] = {
+		        {.socket = l->sock, .events = ZMQ_POLLIN},
+		        {.socket = l->mon, .events = ZMQ_POLLIN},
+		        {.fd = l->wake_fd, .events = ZMQ_POLLIN},
+		};
+		if (zmq_poll(it, 3, timeout) < 0 && errno != EINTR)
+			break;
+		if (it[2].revents & ZMQ_POLLIN) {
+			uint64_t v;
+			if (read(l->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+				break;
+		}
+		if (it[1].revents & ZMQ_POLLIN)
+			on_monitor(l);
+		if (it[0].revents & ZMQ_POLLIN)
+			on_socket(l);
+	}
+	return NULL;
+}
+
+static void wake(hl_sharer_link_t *l)
+{
+	uint64_t one = 1;
+	/* Fails only when the counter would overflow: it is set anyway. */
+	if (write(l->wake_fd, &one, sizeof one) < 0)
+		return;
+}
+
+/* ---- API -------------------------------------------------------------- */
+
+hl_sharer_link_t *hl_sharer_link_new(const struct hl_sharer_link_opts *o, char *err, size_t errlen)
+{
+	if (errlen > 0)
+		err[0] = '\0';
+	if (o == NULL || o->endpoint == NULL || o->name == NULL || !hl_wire_name_valid(o->name) ||
+	    (o->to != NULL && !hl_wire_name_valid(o->to))) {
+		snprintf(err, errlen, "sharer link: needs an endpoint and valid names");
+		return NULL;
+	}
+	bool tcp = strncmp(o->endpoint, "tcp://", 6) == 0;
+	if (!tcp && strncmp(o->endpoint, "ipc://", 6) != 0) {
+		snprintf(err, errlen, "%s: not ipc:// or tcp://", o->endpoint);
+		return NULL;
+	}
+	hl_sharer_link_t *l = calloc(1, sizeof *l);
+	if (l == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->o = *o;
+	l->wake_fd = -1;
+	snprintf(l->name, sizeof l->name, "%s", o->name);
+	snprintf(l->to, sizeof l->to, "%s", o->to != NULL ? o->to : "sharer");
+	l->o.name = l->name;
+	l->o.to = l->to;
+	l->o.endpoint = NULL; /* borrowed strings are not kept */
+	l->o.server_key = l->o.server_key_file = l->o.secret_key_file = NULL;
+	if (l->o.queue_max == 0)
+		l->o.queue_max = 10000;
+	if (l->o.window == 0)
+		l->o.window = 1000;
+	if (l->o.resend_ms <= 0)
+		l->o.resend_ms = 5000;
+	l->cap = l->o.queue_max;
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->changed, NULL);
+	l->ring = calloc(l->cap, sizeof *l->ring);
+	l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	l->ctx = zmq_ctx_new();
+	l->sock = l->ctx != NULL ? zmq_socket(l->ctx, ZMQ_DEALER) : NULL;
+	if (l->ring == NULL || l->wake_fd < 0 || l->sock == NULL) {
+		snprintf(err, errlen, "sharer link: cannot set up (%s)", strerror(errno));
+		goto bad;
+	}
+	int one = 1, linger = 0, ivl = 100, ivl_max = 2000, hb = 2000, hb_to = 6000;
+	/* The sharer's listeners expect the routing id to be the name (they
+	 * take over a route on reconnect; identity comes from the key). */
+	zmq_setsockopt(l->sock, ZMQ_ROUTING_ID, l->name, strlen(l->name));
+	zmq_setsockopt(l->sock, ZMQ_IMMEDIATE, &one, sizeof one);
+	zmq_setsockopt(l->sock, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_setsockopt(l->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+	zmq_setsockopt(l->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+	zmq_setsockopt(l->sock, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
+	zmq_setsockopt(l->sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_to, sizeof hb_to);
+	if (tcp && setup_curve(l, o, err, errlen) != 0)
+		goto bad;
+	char mon_ep[64];
+	snprintf(mon_ep, sizeof mon_ep, "inproc://hl-sharer-link-%p", (void *)l);
+	if (zmq_socket_monitor(l->sock, mon_ep, ZMQ_EVENT_DISCONNECTED) != 0 ||
+	    (l->mon = zmq_socket(l->ctx, ZMQ_PAIR)) == NULL || zmq_connect(l->mon, mon_ep) != 0 ||
+	    zmq_connect(l->sock, o->endpoint) != 0) {
+		snprintf(err, errlen, "%s: %s", o->endpoint, zmq_strerror(errno));
+		goto bad;
+	}
+	if (pthread_create(&l->thread, NULL, run, l) != 0) {
+		snprintf(err, errlen, "sharer link: cannot start its thread");
+		goto bad;
+	}
+	l->thread_started = true;
+	return l;
+bad:
+	hl_sharer_link_destroy(&l);
+	return NULL;
+}
+
+int hl_sharer_link_send(hl_sharer_link_t *l, const char *line, size_t len)
+{
+	if (l == NULL || line == NULL)
+		return HL_EINVAL;
+	json_t *body = hl_wire_body_sighting_line(line, len);
+	if (body == NULL) {
+		pthread_mutex_lock(&l->mu);
+		l->st.invalid++;
+		pthread_mutex_unlock(&l->mu);
+		return HL_EINVAL;
+	}
+	struct entry e = {0};
+	struct hl_wire_envelope env;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	pthread_mutex_lock(&l->mu);
+	uint64_t seq = l->seq++;
+	pthread_mutex_unlock(&l->mu);
+	int rc = hl_wire_envelope_init(&env, HL_WIRE_T_SIGHTING, l->name, l->to, seq, now);
+	if (rc == 0)
+		rc = hl_wire_encode(&env, body, &e.env, &e.env_len, &e.body, &e.body_len);
+	json_decref(body);
+	if (rc != 0)
+		return rc == HL_ENOMEM ? HL_ENOMEM : HL_EINVAL;
+	memcpy(e.id, env.id, sizeof e.id);
+	pthread_mutex_lock(&l->mu);
+	if (l->stopping) {
+		pthread_mutex_unlock(&l->mu);
+		entry_free(&e);
+		return HL_ESTATE;
+	}
+	if (l->count == l->cap) {
+		/* Full: the oldest goes, ACKed or not (the sharer has been away
+		 * for a whole queue's worth). */
+		l->st.dropped++;
+		pop_head(l);
+	}
+	*at(l, l->count) = e;
+	l->count++;
+	l->st.queued++;
+	pthread_mutex_unlock(&l->mu);
+	wake(l);
+	return 0;
+}
+
+int hl_sharer_link_flush(hl_sharer_link_t *l, int timeout_ms)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += timeout_ms / 1000;
+	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (dl.tv_nsec >= 1000000000) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000;
+	}
+	int rc = 0;
+	pthread_mutex_lock(&l->mu);
+	while (l->count > 0 && rc == 0)
+		if (pthread_cond_timedwait(&l->changed, &l->mu, &dl) == ETIMEDOUT)
+			rc = l->count > 0 ? HL_EAGAIN : 0;
+	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
+
+void hl_sharer_link_stats(hl_sharer_link_t *l, struct hl_sharer_link_stats *st)
+{
+	pthread_mutex_lock(&l->mu);
+	*st = l->st;
+	st->pending = l->count;
+	pthread_mutex_unlock(&l->mu);
+}
+
+void hl_sharer_link_destroy(hl_sharer_link_t **p)
+{
+	if (p == NULL || *p == NULL)
+		return;
+	hl_sharer_link_t *l = *p;
+	if (l->thread_started) {
+		pthread_mutex_lock(&l->mu);
+		l->stopping = true;
+		pthread_mutex_unlock(&l->mu);
+		wake(l);
+		pthread_join(l->thread, NULL);
+	}
+	if (l->count > 0)
+		logf_(l, 1, "%zu sighting(s) not acknowledged by the sharer are lost", l->count);
+	while (l->ring != NULL && l->count > 0)
+		pop_head(l);
+	if (l->mon != NULL)
+		zmq_close(l->mon);
+	if (l->sock != NULL) {
+		zmq_socket_monitor(l->sock, NULL, 0);
+		zmq_close(l->sock);
+	}
+	if (l->ctx != NULL)
+		zmq_ctx_term(l->ctx);
+	if (l->wake_fd >= 0)
+		close(l->wake_fd);
+	free(l->ring);
+	pthread_mutex_destroy(&l->mu);
+	pthread_cond_destroy(&l->changed);
+	free(l);
+	*p = NULL;
+}

@@ -1,0 +1,558 @@
+/* \summary: exchange, inbound: decode, check the sender, store once, then ACK (exchange.h) */
+#include "exchange_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hotline/err.h"
+
+#define DEFAULT_VERSION "hotline/0.1"
+#define ORIGIN_MAX (HL_WIRE_NAME_MAX + 8)
+
+void hl_exchange_opts_init(struct hl_exchange_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->retry_base_us = 5 * 1000000LL;
+	o->retry_max_us = 300 * 1000000LL;
+	o->heartbeat_us = 10 * 1000000LL;
+	o->window = 512;
+	o->pump_batch = 256;
+}
+
+hl_exchange_t *hl_exchange_new(const struct hl_exchange_opts *o, int *err)
+{
+	*err = HL_EINVAL;
+	if (o == NULL || o->store == NULL || o->name == NULL || !hl_wire_name_valid(o->name))
+		return NULL;
+	hl_exchange_t *x = calloc(1, sizeof *x);
+	if (x == NULL) {
+		*err = HL_ENOMEM;
+		return NULL;
+	}
+	x->o = *o;
+	snprintf(x->name, sizeof x->name, "%s", o->name);
+	snprintf(x->version, sizeof x->version, "%s", o->version ? o->version : DEFAULT_VERSION);
+	x->o.name = x->name;
+	x->o.version = x->version;
+	if (x->o.retry_base_us <= 0)
+		x->o.retry_base_us = 5 * 1000000LL;
+	if (x->o.retry_max_us < x->o.retry_base_us)
+		x->o.retry_max_us = x->o.retry_base_us;
+	if (x->o.heartbeat_us <= 0)
+		x->o.heartbeat_us = 10 * 1000000LL;
+	if (x->o.window == 0)
+		x->o.window = 512;
+	if (x->o.pump_batch == 0)
+		x->o.pump_batch = 256;
+	*err = 0;
+	return x;
+}
+
+void hl_exchange_destroy(hl_exchange_t **p)
+{
+	if (p == NULL || *p == NULL)
+		return;
+	free((*p)->peers);
+	free((*p)->sensors);
+	free(*p);
+	*p = NULL;
+}
+
+struct xpeer *hl_x_peer(hl_exchange_t *x, const char *name)
+{
+	for (size_t i = 0; i < x->n_peers; i++)
+		if (strcmp(x->peers[i].name, name) == 0)
+			return &x->peers[i];
+	return NULL;
+}
+
+static bool is_sensor(const hl_exchange_t *x, const char *name)
+{
+	for (size_t i = 0; i < x->n_sensors; i++)
+		if (strcmp(x->sensors[i], name) == 0)
+			return true;
+	return false;
+}
+
+int hl_exchange_add_peer(hl_exchange_t *x, const char *name, hl_tp_sock_t *dealer)
+{
+	if (x == NULL || name == NULL || !hl_wire_name_valid(name) || strcmp(name, x->name) == 0)
+		return HL_EINVAL;
+	if (hl_x_peer(x, name) != NULL || is_sensor(x, name))
+		return HL_EEXISTS;
+	struct xpeer *np = realloc(x->peers, (x->n_peers + 1) * sizeof *np);
+	if (np == NULL)
+		return HL_ENOMEM;
+	x->peers = np;
+	struct xpeer *p = &np[x->n_peers++];
+	memset(p, 0, sizeof *p);
+	snprintf(p->name, sizeof p->name, "%s", name);
+	p->dealer = dealer;
+	p->seq = x->o.seq_start;
+	return 0;
+}
+
+int hl_exchange_add_sensor(hl_exchange_t *x, const char *name)
+{
+	if (x == NULL || name == NULL || !hl_wire_name_valid(name) || strcmp(name, x->name) == 0)
+		return HL_EINVAL;
+	if (hl_x_peer(x, name) != NULL || is_sensor(x, name))
+		return HL_EEXISTS;
+	char(*ns)[HL_WIRE_NAME_MAX + 1] = realloc(x->sensors, (x->n_sensors + 1) * sizeof *ns);
+	if (ns == NULL)
+		return HL_ENOMEM;
+	x->sensors = ns;
+	snprintf(ns[x->n_sensors++], sizeof ns[0], "%s", name);
+	return 0;
+}
+
+int hl_x_encode(hl_exchange_t *x, enum hl_wire_type type, const char *to, const char *id,
+                uint64_t seq, const json_t *body, int64_t now, char **env, size_t *env_len,
+                char **bodys, size_t *body_len)
+{
+	struct hl_wire_envelope e;
+	int rc = hl_wire_envelope_init(&e, type, x->name, to, seq, now);
+	if (rc != 0)
+		return rc;
+	if (id != NULL) {
+		if (!hl_wire_id_valid(id))
+			return HL_EINVAL;
+		snprintf(e.id, sizeof e.id, "%s", id);
+	}
+	struct hl_wire_error we;
+	rc = hl_wire_encode_checked(&e, body, env, env_len, bodys, body_len, &we);
+	if (rc != 0)
+		XLOG(x, HL_LOG_ERROR, "exchange: cannot encode %s to %s: %s",
+		     hl_wire_type_name(type), to, we.msg);
+	return rc;
+}
+
+/* ---- one batch ---------------------------------------------------------- */
+
+struct reply {
+	char *env, *body;
+	size_t env_len, body_len;
+	bool is_ack;
+};
+
+/* Who a message is from, once its envelope has been checked. */
+struct sender {
+	bool sensor;
+	struct xpeer *peer;                  /* when a peer */
+	char inbox_key[ORIGIN_MAX];          /* the inbox's "peer" column */
+	char reply_to[HL_WIRE_NAME_MAX + 1]; /* envelope "to" of our replies */
+};
+
+static void reply_free(struct reply *r)
+{
+	free(r->env);
+	free(r->body);
+	memset(r, 0, sizeof *r);
+}
+
+static uint64_t next_seq(hl_exchange_t *x, const struct sender *s)
+{
+	return s->peer != NULL ? s->peer->seq++ : x->sensor_seq++;
+}
+
+static void make_nack(hl_exchange_t *x, const struct sender *s, const char *to, const char *id,
+                      enum hl_wire_err code, const char *reason, int64_t now, struct reply *r)
+{
+	if (!hl_wire_id_valid(id) || !hl_wire_name_valid(to))
+		return; /* nothing a NACK could name */
+	json_t *b = hl_wire_body_nack(id, code, reason,
+	                              code == HL_WIRE_E_VERSION ? HL_WIRE_VERSION : 0);
+	if (b == NULL)
+		return;
+	uint64_t seq = s != NULL ? next_seq(x, s) : x->sensor_seq++;
+	if (hl_x_encode(x, HL_WIRE_T_NACK, to, NULL, seq, b, now, &r->env, &r->env_len, &r->body,
+	                &r->body_len) == 0)
+		r->is_ack = false;
+	json_decref(b);
+}
+
+static void make_ack(hl_exchange_t *x, const struct sender *s, const char *id, int64_t now,
+                     struct reply *r)
+{
+	const char *ids[1] = {id};
+	json_t *b = hl_wire_body_ack(ids, 1);
+	if (b == NULL)
+		return;
+	if (hl_x_encode(x, HL_WIRE_T_ACK, s->reply_to, NULL, next_seq(x, s), b, now, &r->env,
+	                &r->env_len, &r->body, &r->body_len) == 0)
+		r->is_ack = true;
+	json_decref(b);
+}
+
+static void refuse(hl_exchange_t *x, const struct hl_tp_msg *m, const struct sender *s,
+                   const struct hl_wire_envelope *e, enum hl_wire_err code, const char *why,
+                   int64_t now, struct reply *r)
+{
+	x->c.rejected[code]++;
+	x->c.rejected_total++;
+	XLOG(x, HL_LOG_WARNING, "exchange: refused message %s from %s (%s): %s: %s",
+	     e->id[0] ? e->id : "(no id)", m->peer, m->address[0] ? m->address : "local",
+	     hl_wire_err_name(code), why);
+	const char *to = s != NULL ? s->reply_to : (e->from[0] ? e->from : m->peer);
+	make_nack(x, s, to, e->id, code, why, now, r);
+}
+
+/* Queue rec for every peer: the envelope is encoded now and kept, so every
+ * attempt sends the same bytes (same id, seq, sent_at). */
+static int enqueue_all(hl_exchange_t *x, json_t *wb, int64_t now)
+{
+	int rc = 0;
+	for (size_t i = 0; i < x->n_peers && rc == 0; i++) {
+		struct xpeer *p = &x->peers[i];
+		char id[HL_WIRE_ID_LEN + 1];
+		char *env = NULL, *body = NULL;
+		size_t el = 0, bl = 0;
+		hl_wire_new_id(id);
+		rc = hl_x_encode(x, HL_WIRE_T_SIGHTING, p->name, id, p->seq, wb, now, &env, &el,
+		                 &body, &bl);
+		if (rc == 0)
+			rc = hl_store_outbox_enqueue(x->o.store, p->name, "sighting",
+			                             HL_PRIO_SIGHTING, id, env, body, now);
+		if (rc == 0)
+			p->seq++;
+		free(env);
+		free(body);
+	}
+	return rc;
+}
+
+/* Store one record from a sensor, queue it for every peer, audit it. */
+static int local_record(hl_exchange_t *x, const struct sender *s, const char *msg_id, json_t *rec,
+                        int64_t now)
+{
+	char *line = json_dumps(rec, JSON_COMPACT);
+	json_t *wb = hl_wire_body_sighting(rec);
+	int rc = HL_ENOMEM;
+	if (line == NULL || wb == NULL)
+		goto out;
+	struct hl_store_sighting sg = {.origin = "local", .received_at = now, .record = line};
+	bool added = false;
+	if ((rc = hl_store_sighting_add(x->o.store, &sg, &added)) != 0)
+		goto out;
+	if (!added) {
+		x->c.sightings_known++;
+		goto out;
+	}
+	x->c.sightings_local++;
+	if ((rc = enqueue_all(x, wb, now)) != 0)
+		goto out;
+	struct hl_audit_entry a = {.at = now,
+	                           .direction = HL_AUDIT_LOCAL,
+	                           .peer = s->inbox_key,
+	                           .msg_id = msg_id,
+	                           .type = "sighting",
+	                           .body = line,
+	                           .body_len = strlen(line)};
+	rc = hl_store_audit_append(x->o.store, &a, NULL);
+out:
+	free(line);
+	json_decref(wb);
+	return rc;
+}
+
+static int peer_record(hl_exchange_t *x, const struct sender *s, json_t *rec, int64_t now)
+{
+	char *line = json_dumps(rec, JSON_COMPACT);
+	if (line == NULL)
+		return HL_ENOMEM;
+	char origin[ORIGIN_MAX];
+	snprintf(origin, sizeof origin, "peer:%s", s->peer->name);
+	struct hl_store_sighting sg = {.origin = origin, .received_at = now, .record = line};
+	bool added = false;
+	int rc = hl_store_sighting_add(x->o.store, &sg, &added);
+	free(line);
+	if (rc == 0 && added)
+		x->c.sightings_peer++;
+	else if (rc == 0)
+		x->c.sightings_known++;
+	return rc;
+}
+
+/* A sighting or a batch of them: once per message id. */
+static int on_sightings(hl_exchange_t *x, const struct sender *s, const struct hl_tp_msg *m,
+                        const struct hl_wire_envelope *e, json_t *body, int64_t now,
+                        struct reply *r)
+{
+	bool is_new = false;
+	int rc = hl_store_inbox_record_once(x->o.store, s->inbox_key, e->id,
+	                                    hl_wire_type_name(e->type), now, &is_new);
+	if (rc != 0)
+		return rc;
+	if (!is_new) {
+		x->c.duplicates++;
+		make_ack(x, s, e->id, now, r);
+		return 0;
+	}
+	json_t *one = json_object_get(body, "record");
+	json_t *many = json_object_get(body, "records");
+	size_t n = one != NULL ? 1 : json_array_size(many);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		json_t *rec = one != NULL ? one : json_array_get(many, i);
+		rc = s->sensor ? local_record(x, s, e->id, rec, now) : peer_record(x, s, rec, now);
+	}
+	if (rc == 0 && !s->sensor) {
+		const uint8_t *bd = m->frames[1].data;
+		struct hl_audit_entry a = {.at = now,
+		                           .direction = HL_AUDIT_RECEIVED,
+		                           .peer = s->peer->name,
+		                           .msg_id = e->id,
+		                           .type = hl_wire_type_name(e->type),
+		                           .body = bd,
+		                           .body_len = m->frames[1].len};
+		rc = hl_store_audit_append(x->o.store, &a, NULL);
+	}
+	if (rc == 0)
+		make_ack(x, s, e->id, now, r);
+	return rc;
+}
+
+/* Find who m is from, and check that the envelope agrees. false: refused. */
+static bool identify(hl_exchange_t *x, const struct hl_tp_msg *m, const struct hl_wire_envelope *e,
+                     struct sender *s, int64_t now, struct reply *r)
+{
+	memset(s, 0, sizeof *s);
+	if (m->auth == HL_TP_AUTH_LOCAL) {
+		/* A local socket's access is its file mode; the sensor names itself. */
+		s->sensor = true;
+		snprintf(s->inbox_key, sizeof s->inbox_key, "sensor:%s", e->from);
+		snprintf(s->reply_to, sizeof s->reply_to, "%s", e->from);
+		return true;
+	}
+	if (is_sensor(x, m->peer)) {
+		s->sensor = true;
+		snprintf(s->inbox_key, sizeof s->inbox_key, "sensor:%s", m->peer);
+	} else if ((s->peer = hl_x_peer(x, m->peer)) != NULL) {
+		snprintf(s->inbox_key, sizeof s->inbox_key, "%s", m->peer);
+	} else {
+		x->c.unknown_sender++;
+		XLOG(x, HL_LOG_WARNING, "exchange: message from %s, neither peer nor sensor",
+		     m->peer);
+		return false;
+	}
+	snprintf(s->reply_to, sizeof s->reply_to, "%s", m->peer);
+	if (strcmp(e->from, m->peer) != 0) {
+		x->c.from_mismatch++;
+		char why[256];
+		snprintf(why, sizeof why, "from \"%s\" is not the authenticated peer \"%s\"",
+		         e->from, m->peer);
+		refuse(x, m, s, e, HL_WIRE_E_UNEXPECTED, why, now, r);
+		return false;
+	}
+	if (strcmp(e->to, x->name) != 0) {
+		x->c.to_mismatch++;
+		char why[256];
+		snprintf(why, sizeof why, "to \"%s\" is not this sharer (\"%s\")", e->to, x->name);
+		refuse(x, m, s, e, HL_WIRE_E_UNEXPECTED, why, now, r);
+		return false;
+	}
+	if (s->peer != NULL) {
+		s->peer->last_received = now;
+		s->peer->received++;
+	}
+	return true;
+}
+
+static int process(hl_exchange_t *x, const struct hl_tp_msg *m, int64_t now, struct reply *r)
+{
+	struct hl_wire_envelope e;
+	struct hl_wire_error we;
+	json_t *body = NULL;
+	static const uint8_t empty[1];
+	const void *env_p = m->nframes > 0 ? m->frames[0].data : empty;
+	size_t env_len = m->nframes > 0 ? m->frames[0].len : 0;
+	const void *body_p = m->nframes > 1 ? m->frames[1].data : empty;
+	size_t body_len = m->nframes > 1 ? m->frames[1].len : 0;
+	int rc = hl_wire_decode(env_p, env_len, body_p, body_len, x->o.max_msg_bytes, &e, &body,
+	                        &we);
+	if (rc == HL_ENOMEM)
+		return rc;
+	if (rc != 0 && we.code == HL_WIRE_E_OVERSIZE && e.id[0] == '\0' &&
+	    env_len <= HL_WIRE_ENV_MAX) {
+		/* The body was never parsed; the envelope alone may still name
+		 * the message, so that the NACK stops the sender's resends. */
+		struct hl_wire_envelope e2;
+		struct hl_wire_error we2;
+		json_t *b2 = NULL;
+		hl_wire_decode(env_p, env_len, "{}", 2, 0, &e2, &b2, &we2);
+		json_decref(b2);
+		memcpy(e.id, e2.id, sizeof e.id);
+		memcpy(e.from, e2.from, sizeof e.from);
+	}
+	if (rc == 0 && m->nframes != 2) {
+		json_decref(body);
+		body = NULL;
+		rc = HL_EINVAL;
+		we.code = HL_WIRE_E_SCHEMA;
+		snprintf(we.msg, sizeof we.msg, "%zu frames, expected 2 (envelope, body)",
+		         m->nframes);
+	}
+	if (rc != 0) {
+		struct sender s0, *sp = NULL;
+		/* NACK only a peer we can name, under its authenticated name. */
+		if (m->auth != HL_TP_AUTH_LOCAL &&
+		    (hl_x_peer(x, m->peer) != NULL || is_sensor(x, m->peer))) {
+			memset(&s0, 0, sizeof s0);
+			s0.peer = hl_x_peer(x, m->peer);
+			snprintf(s0.reply_to, sizeof s0.reply_to, "%s", m->peer);
+			sp = &s0;
+		}
+		refuse(x, m, sp, &e, we.code, we.msg, now, r);
+		return 0;
+	}
+	x->c.received++;
+	struct sender s;
+	if (!identify(x, m, &e, &s, now, r)) {
+		json_decref(body);
+		return 0;
+	}
+	switch (e.type) {
+	case HL_WIRE_T_SIGHTING:
+	case HL_WIRE_T_SIGHTINGS:
+		rc = on_sightings(x, &s, m, &e, body, now, r);
+		break;
+	case HL_WIRE_T_ACK:
+		if (s.peer != NULL)
+			rc = hl_x_on_ack(x, s.peer, body, now);
+		break;
+	case HL_WIRE_T_NACK:
+		if (s.peer != NULL)
+			rc = hl_x_on_nack(x, s.peer, body, now);
+		break;
+	case HL_WIRE_T_HELLO:
+		/* Acknowledged like any message; nothing to store. */
+		x->c.hellos_received++;
+		if (s.peer != NULL) {
+			const char *v = json_string_value(json_object_get(body, "version"));
+			snprintf(s.peer->version, sizeof s.peer->version, "%s", v ? v : "");
+			XLOG(x, HL_LOG_INFO, "exchange: hello from %s (%s)", s.peer->name,
+			     s.peer->version);
+		}
+		make_ack(x, &s, e.id, now, r);
+		break;
+	case HL_WIRE_T_HEARTBEAT:
+		x->c.heartbeats_received++;
+		break;
+	default:
+		refuse(x, m, &s, &e, HL_WIRE_E_UNEXPECTED,
+		       s.sensor ? "a sensor may send only sightings"
+		                : "this sharer does not handle this type yet",
+		       now, r);
+		break;
+	}
+	json_decref(body);
+	return rc;
+}
+
+static void send_replies(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_tp_msg *msgs,
+                         struct reply *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].env == NULL)
+			continue;
+		struct hl_frame f[2] = {{r[i].env, r[i].env_len}, {r[i].body, r[i].body_len}};
+		int rc = hl_tp_reply(sock, &msgs[i], f, 2);
+		if (rc == 0) {
+			if (r[i].is_ack)
+				x->c.acks_sent++;
+			else
+				x->c.nacks_sent++;
+		} else {
+			/* The sender resends and gets the ACK then. */
+			XLOG(x, HL_LOG_DEBUG, "exchange: reply to %s not sent: %s", msgs[i].peer,
+			     hl_strerror(rc));
+		}
+		reply_free(&r[i]);
+	}
+}
+
+static int run_batch(hl_exchange_t *x, const struct hl_tp_msg *msgs, size_t n, int64_t now,
+                     struct reply *r)
+{
+	int rc = hl_store_begin(x->o.store);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = process(x, &msgs[i], now, &r[i]);
+	if (rc == 0)
+		rc = hl_store_commit(x->o.store);
+	if (rc != 0) {
+		hl_store_rollback(x->o.store);
+		for (size_t i = 0; i < n; i++)
+			reply_free(&r[i]);
+	}
+	return rc;
+}
+
+int hl_exchange_handle(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_tp_msg *msgs, size_t n,
+                       int64_t now)
+{
+	if (x == NULL || sock == NULL || (msgs == NULL && n > 0))
+		return HL_EINVAL;
+	if (n == 0)
+		return 0;
+	struct reply *r = calloc(n, sizeof *r);
+	if (r == NULL)
+		return HL_ENOMEM;
+	x->c.batches++;
+	struct hl_exchange_counters saved = x->c;
+	int rc = run_batch(x, msgs, n, now, r);
+	if (rc != 0 && n > 1) {
+		/* Counters of a rolled-back batch would count twice. */
+		x->c = saved;
+		x->c.store_errors++;
+		XLOG(x, HL_LOG_WARNING, "exchange: batch of %zu failed (%s: %s); one by one", n,
+		     hl_strerror(rc), hl_store_errmsg(x->o.store));
+		int first = 0;
+		for (size_t i = 0; i < n; i++) {
+			int r1 = run_batch(x, &msgs[i], 1, now, &r[i]);
+			if (r1 != 0) {
+				x->c.store_errors++;
+				if (first == 0)
+					first = r1;
+			}
+		}
+		rc = first;
+	} else if (rc != 0) {
+		x->c.store_errors++;
+		XLOG(x, HL_LOG_ERROR, "exchange: message from %s not stored (%s: %s)", msgs[0].peer,
+		     hl_strerror(rc), hl_store_errmsg(x->o.store));
+	}
+	send_replies(x, sock, msgs, r, n);
+	free(r);
+	return rc;
+}
+
+void hl_exchange_counters(const hl_exchange_t *x, struct hl_exchange_counters *c)
+{
+	*c = x->c;
+}
+
+size_t hl_exchange_peer_count(const hl_exchange_t *x)
+{
+	return x->n_peers;
+}
+
+int hl_exchange_peer_info(const hl_exchange_t *x, size_t i, struct hl_exchange_peer_info *pi)
+{
+	if (i >= x->n_peers)
+		return HL_ENOTFOUND;
+	const struct xpeer *p = &x->peers[i];
+	memset(pi, 0, sizeof *pi);
+	pi->name = p->name;
+	pi->state = p->dealer != NULL ? hl_tp_state(p->dealer) : HL_TP_DOWN;
+	pi->up_since = p->up ? p->up_since : 0;
+	pi->last_received = p->last_received;
+	pi->last_sent = p->last_sent;
+	snprintf(pi->version, sizeof pi->version, "%s", p->version);
+	pi->received = p->received;
+	pi->sent = p->sent;
+	pi->resent = p->resent;
+	pi->acked = p->acked;
+	pi->nacked = p->nacked;
+	pi->inflight = p->inflight;
+	return 0;
+}

@@ -1,0 +1,47 @@
+/* \summary: exchange internals shared by exchange.c (in) and exchange_send.c (out) */
+#ifndef HOTLINE_SHARER_EXCHANGE_INT_H
+#define HOTLINE_SHARER_EXCHANGE_INT_H
+
+#include "exchange.h"
+
+struct xpeer {
+	char name[HL_WIRE_NAME_MAX + 1];
+	hl_tp_sock_t *dealer;
+	bool up;
+	bool blocked; /* its queue was full at the last pump */
+	int64_t up_since;
+	uint64_t seq;
+	int64_t last_sent, last_received, last_ack;
+	size_t inflight;
+	char version[HL_WIRE_LINE_MAX + 1];
+	char hello_id[HL_WIRE_ID_LEN + 1]; /* our last hello: its ACK is no outbox ACK */
+	unsigned long received, sent, resent, acked, nacked;
+};
+
+struct hl_exchange {
+	struct hl_exchange_opts o;
+	char name[HL_WIRE_NAME_MAX + 1];
+	char version[HL_WIRE_LINE_MAX + 1];
+	struct xpeer *peers;
+	size_t n_peers;
+	char (*sensors)[HL_WIRE_NAME_MAX + 1];
+	size_t n_sensors;
+	uint64_t sensor_seq;
+	struct hl_exchange_counters c;
+};
+
+#define XLOG(x, level, ...) hl_logf((x)->o.log, (x)->o.log_ctx, level, __VA_ARGS__)
+
+struct xpeer *hl_x_peer(hl_exchange_t *x, const char *name);
+
+/* Encode one message from us to `to` (a fresh id unless id is given; body
+ * is borrowed). 0 with both strings malloc'd, or a negative code. */
+int hl_x_encode(hl_exchange_t *x, enum hl_wire_type type, const char *to, const char *id,
+                uint64_t seq, const json_t *body, int64_t now, char **env, size_t *env_len,
+                char **bodys, size_t *body_len);
+
+/* Apply an ACK or NACK body from peer p (inside the caller's transaction). */
+int hl_x_on_ack(hl_exchange_t *x, struct xpeer *p, const json_t *body, int64_t now);
+int hl_x_on_nack(hl_exchange_t *x, struct xpeer *p, const json_t *body, int64_t now);
+
+#endif
