@@ -18,6 +18,7 @@
 #include "hotline/err.h"
 #include "hotline/setload.h"
 #include "output.h"
+#include "privdrop.h"
 #include "reload.h"
 
 #define MAX_LIST 256
@@ -44,6 +45,7 @@ struct options {
 	bool deterministic;
 	bool quiet;
 	bool watch;
+	const char *user;
 	char sensor_name[256];
 	struct hl_evidence_config evidence;
 	const char *geoip, *asn, *home_net;
@@ -61,6 +63,7 @@ static void usage(FILE *out)
 	      "      --no-promisc         live: no promiscuous mode\n"
 	      "      --buffer-size MIB    live: kernel buffer size\n"
 	      "      --immediate          live: no batching delay\n"
+	      "      --user NAME          once the capture is open, run as NAME (from root)\n"
 	      "indicators:\n"
 	      "  -R, --rules FILE         indicator file (any format) or one compiled .hlx "
 	      "(repeatable)\n"
@@ -197,6 +200,7 @@ enum {
 	OPT_ASN,
 	OPT_HOME_NET,
 	OPT_WATCH,
+	OPT_USER,
 };
 
 static const struct option long_options[] = {
@@ -233,6 +237,7 @@ static const struct option long_options[] = {
         {"asn", required_argument, NULL, OPT_ASN},
         {"home-net", required_argument, NULL, OPT_HOME_NET},
         {"watch", no_argument, NULL, OPT_WATCH},
+        {"user", required_argument, NULL, OPT_USER},
         {NULL, 0, NULL, 0},
 };
 
@@ -348,6 +353,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_WATCH:
 			o->watch = true;
 			break;
+		case OPT_USER:
+			o->user = optarg;
+			break;
 		case OPT_EVIDENCE_DIR:
 			o->evidence.dir = optarg;
 			break;
@@ -435,6 +443,11 @@ static hl_matcher_t *load_set(const struct options *o, bool live)
 		        "skipped)\n",
 		        st.compiled, st.expired, diag.errors);
 	return m;
+}
+
+static int drop_after_open(void *ctx, char *err, size_t errlen)
+{
+	return hl_drop_privileges(ctx, err, errlen);
 }
 
 static int open_outputs(struct options *o, hl_output_t **outs)
@@ -539,6 +552,10 @@ int main(int argc, char **argv)
 	o.engine.worker.sensor_name = o.sensor_name;
 	o.engine.outputs = outs;
 	o.engine.n_outputs = n_outs;
+	if (o.user != NULL) {
+		o.engine.after_open = drop_after_open;
+		o.engine.after_open_ctx = (void *)o.user;
+	}
 	o.engine.stop = &g_stop;
 	o.engine.reopen = &g_reopen;
 	o.engine.progress = o.engine.capture.iface == NULL && !o.quiet && isatty(STDERR_FILENO);

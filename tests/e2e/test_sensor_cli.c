@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -426,8 +427,23 @@ static void live_capture_on_loopback(void **state)
 	(void)state;
 	char out[600];
 	snprintf(out, sizeof out, "%s/live-lo.jsonl", workdir);
-	const char *args[] = {"-q", "-i", "lo", "--bpf", "udp and dst port 53", "--immediate",
-	                      "-R", SET,  "-o", out,     "--sensor-name",       "lo",
+	/* as root, also check that --user drops privileges after the open */
+	struct passwd *nobody = getpwnam("nobody");
+	bool drop = geteuid() == 0 && nobody != NULL;
+	const char *args[] = {"-q",
+	                      "-i",
+	                      "lo",
+	                      "--bpf",
+	                      "udp and dst port 53",
+	                      "--immediate",
+	                      "-R",
+	                      SET,
+	                      "-o",
+	                      out,
+	                      "--sensor-name",
+	                      "lo",
+	                      drop ? "--user" : NULL,
+	                      "nobody",
 	                      NULL};
 	struct run r;
 	pid_t pid = spawn_sensor(args, "live-lo", &r);
@@ -452,6 +468,20 @@ static void live_capture_on_loopback(void **state)
 			free(text);
 			tick();
 		}
+	}
+	if (drop && seen) {
+		char path[64], status[4096];
+		snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+		FILE *f = fopen(path, "r");
+		assert_non_null(f);
+		size_t n = fread(status, 1, sizeof status - 1, f);
+		fclose(f);
+		status[n] = '\0';
+		char want[64];
+		snprintf(want, sizeof want, "\nUid:\t%u\t%u\t%u\t%u\n", (unsigned)nobody->pw_uid,
+		         (unsigned)nobody->pw_uid, (unsigned)nobody->pw_uid,
+		         (unsigned)nobody->pw_uid);
+		assert_non_null(strstr(status, want));
 	}
 	kill(pid, SIGTERM);
 	assert_int_equal(wait_exit(pid), 0);
