@@ -226,7 +226,9 @@ static void follow_state(hl_exchange_t *x, struct xpeer *p, int64_t now)
 	p->up_since = now;
 	p->last_ack = now;
 	size_t n = 0;
-	int rc = hl_store_outbox_reschedule(x->o.store, p->name, now, &n);
+	int rc = hl_store_outbox_reschedule(x->o.store, p->name, now, NULL);
+	if (rc == 0)
+		rc = hl_store_outbox_depth(x->o.store, p->name, &n);
 	if (rc != 0)
 		x->c.store_errors++;
 	XLOG(x, HL_LOG_INFO, "exchange: %s is up; %zu message(s) pending", p->name, n);

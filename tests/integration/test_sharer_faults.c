@@ -1,0 +1,199 @@
+/* \summary: sharer fault tests: restarts and kill -9 while sightings flow
+ *
+ * alpha takes sightings from the test (the sensor's sharer link, over
+ * alpha's local ipc socket) and forwards them to bravo. Processes are
+ * stopped (SIGTERM) or killed (SIGKILL) at points the test picks from
+ * their progress, then started again; afterwards every sighting must be at
+ * bravo exactly once. "Exactly once" is checked three ways: bravo's
+ * sighting count, its audit log (one row per applied message: a resend
+ * applied twice would add a row) and alpha's (one row per sensor message
+ * applied, one per outbox message first sent).
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hotline/err.h"
+#include "sharer_harness.h"
+#include "sharer_link.h"
+
+struct pair {
+	struct h_env e;
+	struct h_party a, b;
+};
+
+static void link_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	if (level <= 0)
+		fprintf(stderr, "sensor link: %s\n", msg);
+}
+
+static int setup(void **state)
+{
+	struct pair *p = calloc(1, sizeof *p);
+	assert_non_null(p);
+	h_env_init(&p->e);
+	h_party_setup(&p->e, &p->a, "alpha");
+	h_party_setup(&p->e, &p->b, "bravo");
+	const struct h_party *to_b[] = {&p->b}, *to_a[] = {&p->a};
+	/* Resends after a lost connection come from the reconnect, not the
+	 * timer; a short timer still bounds the test if one is missed. */
+	h_write_config(&p->e, &p->a, to_b, 1, "limits:\n  resend_min: 1s\n  resend_max: 4s\n");
+	h_write_config(&p->e, &p->b, to_a, 1, "limits:\n  resend_min: 1s\n  resend_max: 4s\n");
+	*state = p;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct pair *p = *state;
+	if (p->a.pid != 0)
+		h_kill9(&p->a);
+	if (p->b.pid != 0)
+		h_kill9(&p->b);
+	h_env_cleanup(&p->e);
+	free(p);
+	return 0;
+}
+
+static hl_sharer_link_t *sensor_link(struct pair *p)
+{
+	char err[256];
+	struct hl_sharer_link_opts o = {.endpoint = p->a.sensor,
+	                                .name = "sensor1",
+	                                .to = "alpha",
+	                                .queue_max = 20000,
+	                                .resend_ms = 2000,
+	                                .log = link_log};
+	hl_sharer_link_t *l = hl_sharer_link_new(&o, err, sizeof err);
+	if (l == NULL)
+		fail_msg("sharer link: %s", err);
+	return l;
+}
+
+static void send_sightings(hl_sharer_link_t *l, unsigned from, unsigned n)
+{
+	char line[1024];
+	for (unsigned i = from; i < from + n; i++) {
+		h_sighting_line(i, "fault", line, sizeof line);
+		assert_int_equal(hl_sharer_link_send(l, line, strlen(line)), 0);
+	}
+}
+
+static void flush_all(hl_sharer_link_t *l, unsigned long want_acked)
+{
+	assert_int_equal(hl_sharer_link_flush(l, H_DEADLINE_MS), 0);
+	struct hl_sharer_link_stats st;
+	hl_sharer_link_stats(l, &st);
+	assert_int_equal(st.acked, want_acked);
+	assert_int_equal(st.dropped + st.refused + st.invalid + st.pending, 0);
+}
+
+static void expect_audit_rows(const struct h_party *who, long long rows)
+{
+	json_t *r = h_ctl(who, "audit-verify");
+	if (!json_is_true(json_object_get(r, "intact")))
+		fail_msg("%s: audit chain broken: %s", who->name,
+		         json_string_value(json_object_get(r, "reason")));
+	long long got = json_integer_value(json_object_get(r, "rows"));
+	json_decref(r);
+	if (got != rows)
+		fail_msg("%s: %lld audit rows, want %lld", who->name, got, rows);
+}
+
+/* Everything sent so far (n sightings) is at bravo exactly once. */
+static void expect_delivered(struct pair *p, long long n)
+{
+	h_wait_eq(&p->b, "sightings", n);
+	h_wait_eq(&p->a, "outbox_depth", 0);
+	assert_int_equal(h_status_int(&p->a, "sightings"), n);
+	expect_audit_rows(&p->b, n);
+	expect_audit_rows(&p->a, 2 * n);
+}
+
+/* 4a. bravo stops cleanly; alpha keeps taking sightings; bravo comes back
+ * and alpha's outbox drains into it. */
+static void test_restart_bravo(void **state)
+{
+	struct pair *p = *state;
+	h_start(&p->a);
+	h_start(&p->b);
+	hl_sharer_link_t *l = sensor_link(p);
+	send_sightings(l, 0, 50);
+	flush_all(l, 50);
+	h_wait_eq(&p->b, "sightings", 50);
+	h_wait_eq(&p->a, "outbox_depth", 0); /* bravo's ACKs are in */
+
+	h_stop(&p->b);
+	send_sightings(l, 50, 50);
+	flush_all(l, 100);
+	assert_int_equal(h_status_int(&p->a, "outbox_depth"), 50);
+	assert_int_equal(h_status_int(&p->a, "sightings"), 100);
+
+	h_start(&p->b);
+	expect_delivered(p, 100);
+	assert_true(h_log_has(&p->a, "bravo is up; 50 message(s) pending"));
+	hl_sharer_link_destroy(&l);
+	h_stop(&p->a);
+	h_stop(&p->b);
+}
+
+/* 4b. alpha is killed (SIGKILL) while 2,000 sightings flow in from the
+ * sensor and out to bravo, and started again: nothing the sensor had
+ * ACKed is lost, nothing arrives twice. */
+static void test_kill_alpha(void **state)
+{
+	struct pair *p = *state;
+	h_start(&p->a);
+	h_start(&p->b);
+	hl_sharer_link_t *l = sensor_link(p);
+	send_sightings(l, 0, 1000);
+	h_wait_ge(&p->a, "sightings", 300);
+	h_kill9(&p->a);
+	long long at_bravo = h_status_int(&p->b, "sightings");
+	/* Taken while alpha is away: the link keeps them. */
+	send_sightings(l, 1000, 1000);
+	h_start(&p->a);
+	flush_all(l, 2000);
+	expect_delivered(p, 2000);
+	print_message("kill -9 of alpha: bravo had %lld of 2000 at the kill\n", at_bravo);
+	hl_sharer_link_destroy(&l);
+	h_stop(&p->a);
+	h_stop(&p->b);
+}
+
+/* 4c. bravo is killed while alpha's outbox drains into it. */
+static void test_kill_bravo(void **state)
+{
+	struct pair *p = *state;
+	h_start(&p->a);
+	h_start(&p->b);
+	hl_sharer_link_t *l = sensor_link(p);
+	send_sightings(l, 0, 2000);
+	h_wait_ge(&p->b, "sightings", 300);
+	h_kill9(&p->b);
+	h_start(&p->b);
+	flush_all(l, 2000);
+	expect_delivered(p, 2000);
+	hl_sharer_link_destroy(&l);
+	h_stop(&p->a);
+	h_stop(&p->b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_restart_bravo, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_kill_alpha, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_kill_bravo, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
