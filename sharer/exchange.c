@@ -232,8 +232,10 @@ static int local_record(hl_exchange_t *x, const struct sender *s, const char *ms
 	if (line == NULL || wb == NULL)
 		goto out;
 	struct hl_store_sighting sg = {.origin = "local", .received_at = now, .record = line};
+	char sid[HL_STORE_HASH_HEX];
 	bool added = false;
-	if ((rc = hl_store_sighting_add(x->o.store, &sg, &added)) != 0)
+	if ((rc = hl_store_sighting_fields(rec, &sg, sid)) != 0 ||
+	    (rc = hl_store_sighting_add(x->o.store, &sg, &added)) != 0)
 		goto out;
 	if (!added) {
 		x->c.sightings_known++;
@@ -264,8 +266,11 @@ static int peer_record(hl_exchange_t *x, const struct sender *s, json_t *rec, in
 	char origin[ORIGIN_MAX];
 	snprintf(origin, sizeof origin, "peer:%s", s->peer->name);
 	struct hl_store_sighting sg = {.origin = origin, .received_at = now, .record = line};
+	char sid[HL_STORE_HASH_HEX];
 	bool added = false;
-	int rc = hl_store_sighting_add(x->o.store, &sg, &added);
+	int rc = hl_store_sighting_fields(rec, &sg, sid);
+	if (rc == 0)
+		rc = hl_store_sighting_add(x->o.store, &sg, &added);
 	free(line);
 	if (rc == 0 && added)
 		x->c.sightings_peer++;
@@ -280,8 +285,9 @@ static int on_sightings(hl_exchange_t *x, const struct sender *s, const struct h
                         struct reply *r)
 {
 	bool is_new = false;
-	int rc = hl_store_inbox_record_once(x->o.store, s->inbox_key, e->id,
-	                                    hl_wire_type_name(e->type), now, &is_new);
+	/* A resend repeats the envelope, sent_at included. */
+	int rc = hl_store_inbox_record(x->o.store, s->inbox_key, e->id, e->sent_at,
+	                               hl_wire_type_name(e->type), now, &is_new);
 	if (rc != 0)
 		return rc;
 	if (!is_new) {
@@ -471,6 +477,28 @@ static void send_replies(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_t
 	}
 }
 
+/* A message the store would not take even alone: "internal" (resend later)
+ * when the cause may pass, else "field" (it would fail again). */
+static void nack_failed(hl_exchange_t *x, const struct hl_tp_msg *m, int err, int64_t now,
+                        struct reply *r)
+{
+	struct hl_wire_envelope e;
+	struct hl_wire_error we;
+	json_t *body = NULL;
+	if (m->nframes != 2 ||
+	    hl_wire_decode(m->frames[0].data, m->frames[0].len, m->frames[1].data, m->frames[1].len,
+	                   x->o.max_msg_bytes, &e, &body, &we) != 0)
+		return;
+	json_decref(body);
+	bool transient = err == HL_EIO || err == HL_EAGAIN || err == HL_ENOMEM;
+	char why[HL_WIRE_REASON_MAX];
+	snprintf(why, sizeof why, "not stored: %s", hl_strerror(err));
+	struct sender s0 = {.peer = hl_x_peer(x, m->peer)};
+	const char *to = m->auth == HL_TP_AUTH_LOCAL ? e.from : m->peer;
+	snprintf(s0.reply_to, sizeof s0.reply_to, "%s", to);
+	make_nack(x, &s0, to, e.id, transient ? HL_WIRE_E_INTERNAL : HL_WIRE_E_FIELD, why, now, r);
+}
+
 static int run_batch(hl_exchange_t *x, const struct hl_tp_msg *msgs, size_t n, int64_t now,
                      struct reply *r)
 {
@@ -511,6 +539,7 @@ int hl_exchange_handle(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_tp_
 			int r1 = run_batch(x, &msgs[i], 1, now, &r[i]);
 			if (r1 != 0) {
 				x->c.store_errors++;
+				nack_failed(x, &msgs[i], r1, now, &r[i]);
 				if (first == 0)
 					first = r1;
 			}

@@ -141,8 +141,10 @@ static int cmd_status(const struct ctl *c)
 	}
 	printf("; from-mismatch %lld, to-mismatch %lld\n", (long long)geti(x, "from_mismatch"),
 	       (long long)geti(x, "to_mismatch"));
-	printf("handshakes:    %lld refused by key (ZAP), %lld failed protocol (e.g. plaintext)\n",
-	       (long long)geti(z, "refused"), (long long)geti(l, "handshakes_failed_protocol"));
+	printf("handshakes:    %lld refused by key (ZAP), %lld failed protocol (e.g. plaintext), "
+	       "%lld failed otherwise\n",
+	       (long long)geti(z, "refused"), (long long)geti(l, "handshakes_failed_protocol"),
+	       (long long)geti(l, "handshakes_failed_other"));
 	json_decref(r);
 	return 0;
 }

@@ -296,7 +296,21 @@ json_t *h_ctl(const struct h_party *p, const char *cmd)
 	return r;
 }
 
+static long long get_one(const json_t *o, const char *path);
+
+/* "a.b+c.d": the sum of two or more integers. */
 static long long get_path(const json_t *o, const char *path)
+{
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s", path);
+	long long sum = 0;
+	for (char *save = NULL, *t = strtok_r(buf, "+", &save); t != NULL;
+	     t = strtok_r(NULL, "+", &save))
+		sum += get_one(o, t);
+	return sum;
+}
+
+static long long get_one(const json_t *o, const char *path)
 {
 	char buf[128];
 	snprintf(buf, sizeof buf, "%s", path);

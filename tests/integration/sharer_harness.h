@@ -74,7 +74,8 @@ void h_kill9(struct h_party *p);
 
 /* A control request; fails the test when there is no "ok" answer. */
 json_t *h_ctl(const struct h_party *p, const char *cmd);
-/* status.KEY (dotted path, e.g. "exchange.rejected.json") as an integer. */
+/* status.KEY (dotted path, e.g. "exchange.rejected.json") as an integer;
+ * "A+B" sums two keys. */
 long long h_status_int(const struct h_party *p, const char *path);
 /* Poll status until KEY >= want (== with h_wait_eq); fail at the deadline. */
 void h_wait_ge(const struct h_party *p, const char *path, long long want);
