@@ -87,7 +87,6 @@ int hl_matcher_store_alloc(hl_matcher_t *m, size_t n, size_t ptrs, size_t bytes,
 	uint8_t *block = hl_big_alloc(len);
 	if (block == NULL)
 		return HL_ENOMEM;
-	memset(block, 0, ind_len);
 	m->store = block;
 	m->store_len = len;
 	m->inds = (struct hl_indicator *)(void *)block;

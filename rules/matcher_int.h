@@ -62,9 +62,11 @@ int hl_matcher_ind_cmp(const struct hl_indicator *a, const struct hl_indicator *
 /* An empty matcher with empty tables; NULL on out of memory. */
 hl_matcher_t *hl_matcher_alloc(void);
 
-/* Give m (which has none yet) a store for n zeroed indicators, ptrs list
- * slots and bytes string bytes (NULs included); st points at the free
- * room. Sets m->inds, m->store, m->ind_bytes. HL_ENOMEM or HL_ELIMIT. */
+/* Give m (which has none yet) a store for n indicators, ptrs list slots
+ * and bytes string bytes (NULs included); st points at the free room. The
+ * indicators are not initialised: the caller sets each whole before
+ * counting it in m->n. Sets m->inds, m->store, m->ind_bytes. HL_ENOMEM or
+ * HL_ELIMIT. */
 int hl_matcher_store_alloc(hl_matcher_t *m, size_t n, size_t ptrs, size_t bytes,
                            struct hl_store *st);
 

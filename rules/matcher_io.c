@@ -461,7 +461,11 @@ static const char *load_indicators(hl_matcher_t *m, const struct rd *body, uint6
 	ld.place = true;
 	r = *body;
 	for (size_t i = 0; i < count; i++) {
-		const char *err = get_indicator(&r, &ld, &m->inds[i], &vcur);
+		struct hl_indicator *ind = &m->inds[i];
+		/* Zeroed here rather than the whole array up front: the
+		 * record is written next while its lines are in cache. */
+		memset(ind, 0, sizeof *ind);
+		const char *err = get_indicator(&r, &ld, ind, &vcur);
 		if (err != NULL)
 			return err;
 		m->n++;
