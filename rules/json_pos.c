@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hotline/err.h"
+#include "hotline/parse.h"
 
 struct path {
 	char buf[HL_JSON_POS_MAX_PATH];
@@ -285,4 +286,37 @@ void hl_json_pos_clear(struct hl_json_pos *pos)
 		return;
 	free(pos->lines);
 	pos_reset(pos);
+}
+
+json_t *hl_json_load_document(const char *name, const char **data_p, size_t *len_p,
+                              struct hl_diag *diag, int *rc)
+{
+	const char *data = *data_p;
+	size_t len = *len_p;
+	if (len > (size_t)HL_PARSE_MAX_INPUT) {
+		hl_diag_report(diag, HL_DIAG_ERROR, name, 0, "input larger than %ld bytes",
+		               HL_PARSE_MAX_INPUT);
+		*rc = HL_ELIMIT;
+		return NULL;
+	}
+	if (data == NULL)
+		data = "";
+	/* a UTF-8 byte order mark, as some exporters write, is not content */
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+		data += 3;
+		len -= 3;
+	}
+	*data_p = data;
+	*len_p = len;
+	json_error_t jerr;
+	json_t *root = json_loadb(data, len, 0, &jerr);
+	if (root == NULL) {
+		hl_diag_report(diag, HL_DIAG_ERROR, name,
+		               jerr.line > 0 ? (unsigned long)jerr.line : 0, "not valid JSON: %s",
+		               jerr.text);
+		*rc = HL_EPARSE;
+		return NULL;
+	}
+	*rc = 0;
+	return root;
 }

@@ -21,6 +21,8 @@
 
 #include <jansson.h>
 
+#include "hotline/diag.h"
+
 #define HL_JSON_POS_MAX_STEPS 16
 #define HL_JSON_POS_MAX_PATH 256
 
@@ -54,5 +56,14 @@ unsigned long hl_json_pos_line(const struct hl_json_pos *pos, size_t i);
 
 /* Free the lines; pos reads as invalid afterwards. Accepts a cleared pos. */
 void hl_json_pos_clear(struct hl_json_pos *pos);
+
+/* Parse a whole JSON document read from an indicator file: refuses input
+ * over HL_PARSE_MAX_INPUT (*rc = HL_ELIMIT), skips a UTF-8 byte order
+ * mark (advancing *data and *len past it, so that positions found later
+ * in the same bytes agree with jansson's), and reports a syntax error as "NAME:LINE: not valid
+ * JSON: ..."
+ * (*rc = HL_EPARSE). NULL on failure. Shared by the STIX and MISP readers. */
+json_t *hl_json_load_document(const char *name, const char **data, size_t *len,
+                              struct hl_diag *diag, int *rc);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "hotline/err.h"
 #include "hotline/ipaddr.h"
+#include "bigalloc.h"
 #include "matcher_int.h"
 
 #define DIAG_FILE "matcher"
@@ -45,55 +46,113 @@ hl_matcher_t *hl_matcher_alloc(void)
 	return m;
 }
 
+void hl_matcher_hs_free(hl_matcher_t *m)
+{
+	if (m->block_mem == NULL)
+		hs_free_database(m->block_db);
+	if (m->stream_mem == NULL)
+		hs_free_database(m->stream_db);
+	free(m->block_mem);
+	free(m->stream_mem);
+	m->block_db = m->stream_db = NULL;
+	m->block_mem = m->stream_mem = NULL;
+}
+
 void hl_matcher_destroy(hl_matcher_t **m_p)
 {
 	if (m_p == NULL || *m_p == NULL)
 		return;
 	hl_matcher_t *m = *m_p;
-	for (size_t i = 0; i < m->n; i++)
-		hl_indicator_clear(&m->inds[i]);
-	free(m->inds);
+	free(m->store); /* inds and every string of theirs */
 	hl_allowlist_destroy(&m->allow);
 	hl_prefix_set_destroy(&m->ips);
 	hl_name_table_destroy(&m->domains);
 	hl_name_table_destroy(&m->urls);
 	hl_name_table_destroy(&m->uris);
-	hs_free_database(m->block_db);
-	hs_free_database(m->stream_db);
+	hl_matcher_hs_free(m);
 	free(m);
 	*m_p = NULL;
 }
 
-static size_t strv_bytes(const struct hl_strv *sv)
+int hl_matcher_store_alloc(hl_matcher_t *m, size_t n, size_t ptrs, size_t bytes,
+                           struct hl_store *st)
 {
-	size_t total = sv->n * sizeof *sv->v;
-	for (size_t i = 0; i < sv->n; i++)
-		total += strlen(sv->v[i]) + 1;
-	return total;
+	/* struct hl_indicator and char * both need pointer alignment, which
+	 * every sizeof here keeps. */
+	if (n > SIZE_MAX / 2 / sizeof *m->inds || ptrs > SIZE_MAX / 4 / sizeof(char *) ||
+	    bytes > SIZE_MAX / 4)
+		return HL_ELIMIT;
+	size_t ind_len = n * sizeof *m->inds, ptr_len = ptrs * sizeof(char *);
+	size_t len = ind_len + ptr_len + bytes;
+	uint8_t *block = hl_big_alloc(len);
+	if (block == NULL)
+		return HL_ENOMEM;
+	m->store = block;
+	m->store_len = len;
+	m->inds = (struct hl_indicator *)(void *)block;
+	m->ind_bytes = len;
+	st->ptrs = (char **)(void *)(block + ind_len);
+	st->ptrs_end = st->ptrs + ptrs;
+	st->bytes = (char *)block + ind_len + ptr_len;
+	st->bytes_end = st->bytes + bytes;
+	return 0;
 }
 
-static size_t ind_bytes(const struct hl_indicator *ind)
+char *hl_store_str(struct hl_store *st, const void *s, size_t len)
 {
-	size_t total = sizeof *ind + strlen(ind->value) + 1;
-	if (ind->id != NULL)
-		total += strlen(ind->id) + 1;
-	if (ind->description != NULL)
-		total += strlen(ind->description) + 1;
-	return total + strv_bytes(&ind->sources) + strv_bytes(&ind->tags);
+	if ((size_t)(st->bytes_end - st->bytes) <= len)
+		return NULL;
+	char *out = st->bytes;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	st->bytes += len + 1;
+	return out;
+}
+
+char **hl_store_ptrs(struct hl_store *st, size_t n)
+{
+	if (n == 0 || (size_t)(st->ptrs_end - st->ptrs) < n)
+		return NULL;
+	char **out = st->ptrs;
+	st->ptrs += n;
+	return out;
+}
+
+/* Size the tables once for what is about to go in: growing them a step at
+ * a time rehashes and copies, and leaves their memory to be faulted in a
+ * page at a time. */
+static int reserve_tables(hl_matcher_t *m)
+{
+	size_t keys[HL_IND_TYPE_COUNT] = {0}, bytes[HL_IND_TYPE_COUNT] = {0}, v6 = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		const struct hl_indicator *ind = &m->inds[i];
+		if ((unsigned)ind->type >= HL_IND_TYPE_COUNT)
+			return HL_EINVAL;
+		keys[ind->type]++;
+		if (ind->type == HL_IND_IP)
+			v6 += strchr(ind->value, ':') != NULL;
+		else if (ind->type <= HL_IND_URI)
+			bytes[ind->type] += strlen(ind->value);
+	}
+	int rc = hl_prefix_set_reserve(m->ips, keys[HL_IND_IP] - v6, v6);
+	if (rc == 0)
+		rc = hl_name_table_reserve(m->domains, keys[HL_IND_DOMAIN], bytes[HL_IND_DOMAIN]);
+	if (rc == 0)
+		rc = hl_name_table_reserve(m->urls, keys[HL_IND_URL], bytes[HL_IND_URL]);
+	if (rc == 0)
+		rc = hl_name_table_reserve(m->uris, keys[HL_IND_URI], bytes[HL_IND_URI]);
+	return rc;
 }
 
 int hl_matcher_index(hl_matcher_t *m)
 {
 	memset(m->by_type, 0, sizeof m->by_type);
-	m->ind_bytes = 0;
+	int rc = reserve_tables(m);
+	if (rc != 0)
+		return rc;
 	for (size_t i = 0; i < m->n; i++) {
 		const struct hl_indicator *ind = &m->inds[i];
-		size_t len = strlen(ind->value);
-		int rc = 0;
-		if ((unsigned)ind->type >= HL_IND_TYPE_COUNT)
-			return HL_EINVAL;
 		m->by_type[ind->type]++;
-		m->ind_bytes += ind_bytes(ind);
 		switch (ind->type) {
 		case HL_IND_IP: {
 			struct hl_cidr c;
@@ -103,13 +162,16 @@ int hl_matcher_index(hl_matcher_t *m)
 			break;
 		}
 		case HL_IND_DOMAIN:
-			rc = hl_name_table_add(m->domains, ind->value, len, (uint32_t)i);
+			rc = hl_name_table_add(m->domains, ind->value, strlen(ind->value),
+			                       (uint32_t)i);
 			break;
 		case HL_IND_URL:
-			rc = hl_name_table_add(m->urls, ind->value, len, (uint32_t)i);
+			rc = hl_name_table_add(m->urls, ind->value, strlen(ind->value),
+			                       (uint32_t)i);
 			break;
 		case HL_IND_URI:
-			rc = hl_name_table_add(m->uris, ind->value, len, (uint32_t)i);
+			rc = hl_name_table_add(m->uris, ind->value, strlen(ind->value),
+			                       (uint32_t)i);
 			break;
 		default:
 			break;
@@ -212,23 +274,71 @@ static const struct hl_indicator **select_live(const hl_iset_t *set, int64_t now
 	return live;
 }
 
+static size_t str_need(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 0;
+}
+
+static size_t strv_need(const struct hl_strv *sv)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < sv->n; i++)
+		total += strlen(sv->v[i]) + 1;
+	return total;
+}
+
+static char *store_opt(struct hl_store *st, const char *s)
+{
+	return s != NULL ? hl_store_str(st, s, strlen(s)) : NULL;
+}
+
+static int store_strv(struct hl_store *st, struct hl_strv *dst, const struct hl_strv *src)
+{
+	dst->n = src->n;
+	dst->v = hl_store_ptrs(st, src->n);
+	for (size_t i = 0; i < src->n; i++) {
+		if (dst->v == NULL)
+			return HL_ELIMIT;
+		dst->v[i] = store_opt(st, src->v[i]);
+		if (dst->v[i] == NULL)
+			return HL_ELIMIT;
+	}
+	return 0;
+}
+
+/* Copy the kept indicators into m's store: measured first, then placed. */
 static int copy_kept(hl_matcher_t *m, const struct hl_indicator **live, size_t n,
                      const bool *rejected_payload, size_t first_payload)
 {
-	m->inds = calloc(n > 0 ? n : 1, sizeof *m->inds);
-	if (m->inds == NULL)
-		return HL_ENOMEM;
+	size_t kept = 0, ptrs = 0, bytes = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i >= first_payload && rejected_payload[i - first_payload])
 			continue;
-		struct hl_indicator *dst = &m->inds[m->n];
-		hl_indicator_init(dst);
-		m->n++;
-		int rc = hl_indicator_copy(dst, live[i]);
-		if (rc != 0)
-			return rc;
+		const struct hl_indicator *src = live[i];
+		kept++;
+		ptrs += src->sources.n + src->tags.n;
+		bytes += str_need(src->value) + str_need(src->id) + str_need(src->description) +
+		         strv_need(&src->sources) + strv_need(&src->tags);
 	}
-	return 0;
+	struct hl_store st;
+	int rc = hl_matcher_store_alloc(m, kept, ptrs, bytes, &st);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (i >= first_payload && rejected_payload[i - first_payload])
+			continue;
+		const struct hl_indicator *src = live[i];
+		struct hl_indicator *dst = &m->inds[m->n++];
+		*dst = *src;
+		dst->value = store_opt(&st, src->value);
+		dst->id = store_opt(&st, src->id);
+		dst->description = store_opt(&st, src->description);
+		rc = store_strv(&st, &dst->sources, &src->sources);
+		if (rc == 0)
+			rc = store_strv(&st, &dst->tags, &src->tags);
+		if (rc == 0 && (dst->value == NULL || (src->id != NULL && dst->id == NULL) ||
+		                (src->description != NULL && dst->description == NULL)))
+			rc = HL_ELIMIT; /* cannot happen: the store was measured */
+	}
+	return rc;
 }
 
 int hl_matcher_compile(const hl_iset_t *set, const struct hl_compile_opts *opts, hl_matcher_t **out,

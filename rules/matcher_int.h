@@ -1,9 +1,15 @@
 /* \summary: the matcher's insides, shared by its compile, match and .hlx files
  *
- * Internal to hotline_rules. A matcher owns deep copies of its indicators
- * in canonical order (type, then value bytewise); an indicator's index in
- * that array is its id everywhere: prefix-set and name-table values,
- * Hyperscan pattern ids, hl_match.indicator.
+ * Internal to hotline_rules. A matcher owns copies of its indicators in
+ * canonical order (type, then value bytewise); an indicator's index in that
+ * array is its id everywhere: prefix-set and name-table values, Hyperscan
+ * pattern ids, hl_match.indicator.
+ *
+ * The copies live in one block (the store): the indicator array, then every
+ * sources/tags array, then every string, NUL-terminated. One allocation
+ * instead of five or more per indicator is what makes a load cheap (and a
+ * destroy one free()); the indicators are never modified or freed one by
+ * one, so hl_indicator_clear must never be called on them.
  */
 #ifndef HOTLINE_RULES_MATCHER_INT_H
 #define HOTLINE_RULES_MATCHER_INT_H
@@ -19,8 +25,10 @@
 #include "prefix_set.h"
 
 struct hl_matcher {
-	struct hl_indicator *inds; /* n owned indicators, canonical order */
+	struct hl_indicator *inds; /* n indicators, canonical order, in store */
 	size_t n;
+	void *store; /* inds, their list arrays, their strings */
+	size_t store_len;
 	size_t by_type[HL_IND_TYPE_COUNT];
 	uint64_t version;
 	uint8_t hash[HL_SHA256_LEN];
@@ -32,7 +40,16 @@ struct hl_matcher {
 	hl_name_table_t *uris;
 	hs_database_t *block_db;  /* NULL when there is no payload indicator */
 	hs_database_t *stream_db; /* NULL likewise */
-	size_t ind_bytes;         /* heap held by inds */
+	/* The loader places the databases in blocks of its own
+	 * (hs_deserialize_database_at); NULL: Hyperscan allocated them. */
+	void *block_mem, *stream_mem;
+	size_t ind_bytes; /* heap held by the store */
+};
+
+/* Where the next list array and string go while a store is filled. */
+struct hl_store {
+	char **ptrs, **ptrs_end;
+	char *bytes, *bytes_end;
 };
 
 struct hl_scratch {
@@ -44,6 +61,24 @@ int hl_matcher_ind_cmp(const struct hl_indicator *a, const struct hl_indicator *
 
 /* An empty matcher with empty tables; NULL on out of memory. */
 hl_matcher_t *hl_matcher_alloc(void);
+
+/* Give m (which has none yet) a store for n indicators, ptrs list slots
+ * and bytes string bytes (NULs included); st points at the free room. The
+ * indicators are not initialised: the caller sets each whole before
+ * counting it in m->n. Sets m->inds, m->store, m->ind_bytes. HL_ENOMEM or
+ * HL_ELIMIT. */
+int hl_matcher_store_alloc(hl_matcher_t *m, size_t n, size_t ptrs, size_t bytes,
+                           struct hl_store *st);
+
+/* Copy len bytes and a NUL into the store; NULL when they do not fit. */
+char *hl_store_str(struct hl_store *st, const void *s, size_t len);
+
+/* n list slots from the store (NULL for n == 0 or when they do not fit:
+ * check n before treating NULL as failure). */
+char **hl_store_ptrs(struct hl_store *st, size_t n);
+
+/* Free m's Hyperscan databases, however they were made; both NULL after. */
+void hl_matcher_hs_free(hl_matcher_t *m);
 
 /* Index m->inds into the prefix set and name tables and fill by_type and
  * ind_bytes. An ip value that does not parse is HL_EINVAL. */

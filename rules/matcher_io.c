@@ -3,11 +3,17 @@
  * Loading is the sensor's start-up and reload path, so it avoids JSON and
  * pattern compilation: indicators are compact binary records, the tables
  * are rebuilt from them, the Hyperscan databases are deserialised as they
- * were compiled. Every byte is untrusted: the trailing SHA-256 is checked
- * first, then every length, count, enum and string, with each count bounded
- * by the bytes left so no hostile count can make a large allocation.
+ * were compiled. It also avoids small allocations and page faults: the
+ * records are copied into the matcher's one store (matcher_int.h), tables
+ * are sized once, and every large block is mapped in at once (bigalloc.h).
+ * What remains is mostly the SHA-256 of the whole file (about half of a
+ * load; libsodium's portable SHA-256 runs at ~350 MB/s). Every byte is untrusted: the trailing
+ * SHA-256 is checked first, then every length, count, enum and string, with each count bounded by
+ * the bytes left so no hostile count can make a large allocation.
  */
+#include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +22,7 @@
 
 #include <sodium.h>
 
+#include "bigalloc.h"
 #include "hotline/err.h"
 #include "matcher_int.h"
 
@@ -246,42 +253,83 @@ struct rd {
 	size_t left;
 };
 
-static bool get_le(struct rd *r, size_t width, uint64_t *out)
+/* width 1, 2, 4 or 8. The bytes go to the low-addressed end of v, which
+ * le64toh reads as the little-endian number they are on any host; one
+ * load instead of a loop a byte, on the path every record takes. */
+static inline bool get_le(struct rd *r, size_t width, uint64_t *out)
 {
 	if (r->left < width)
 		return false;
 	uint64_t v = 0;
-	for (size_t i = 0; i < width; i++)
-		v |= (uint64_t)r->p[i] << (8 * i);
+	memcpy(&v, r->p, width);
+	v = le64toh(v);
 	r->p += width;
 	r->left -= width;
 	*out = v;
 	return true;
 }
 
-/* A length-prefixed string, 1..max bytes, no NUL; malloc'd copy in *out. */
-static const char *get_str(struct rd *r, size_t max, char **out)
+/* A string as it sits in the file: not NUL-terminated. */
+struct span {
+	const uint8_t *p;
+	size_t len;
+};
+
+/* A length-prefixed string, 1..max bytes; with check, also no NUL byte. */
+static const char *get_span(struct rd *r, size_t max, bool check, struct span *out)
 {
 	uint64_t len;
-	*out = NULL;
 	if (!get_le(r, 4, &len) || len > r->left)
 		return "string runs past its section";
 	if (len == 0 || len > max)
 		return "string length out of range";
-	if (memchr(r->p, '\0', (size_t)len) != NULL)
+	if (check && memchr(r->p, '\0', (size_t)len) != NULL)
 		return "string contains a NUL byte";
-	char *s = malloc((size_t)len + 1);
-	if (s == NULL)
-		return "out of memory";
-	memcpy(s, r->p, (size_t)len);
-	s[len] = '\0';
+	out->p = r->p;
+	out->len = (size_t)len;
 	r->p += len;
 	r->left -= (size_t)len;
+	return NULL;
+}
+
+/* A length-prefixed string, as a malloc'd C string in *out. */
+static const char *get_str(struct rd *r, size_t max, char **out)
+{
+	struct span sp;
+	*out = NULL;
+	const char *err = get_span(r, max, true, &sp);
+	if (err != NULL)
+		return err;
+	char *s = malloc(sp.len + 1);
+	if (s == NULL)
+		return "out of memory";
+	memcpy(s, sp.p, sp.len);
+	s[sp.len] = '\0';
 	*out = s;
 	return NULL;
 }
 
-static const char *get_strv(struct rd *r, struct hl_strv *sv)
+/* Indicators are read twice: first to check every record and measure
+ * what the store needs (nothing is allocated for them before every count
+ * and length is known good), then to copy the strings into the store. */
+struct load {
+	bool place;         /* second pass: copy into st and the indicators */
+	struct hl_store st; /* place only */
+	size_t ptrs, bytes; /* measure only: what the store needs */
+};
+
+static const char *str_out(struct load *ld, const struct span *sp, char **out)
+{
+	if (!ld->place) {
+		ld->bytes += sp->len + 1;
+		return NULL;
+	}
+	*out = hl_store_str(&ld->st, sp->p, sp->len);
+	/* Cannot happen: the first pass measured these very bytes. */
+	return *out != NULL ? NULL : "record changed while loading";
+}
+
+static const char *get_strv(struct rd *r, struct load *ld, struct hl_strv *sv)
 {
 	uint64_t n;
 	if (!get_le(r, 4, &n))
@@ -290,19 +338,29 @@ static const char *get_strv(struct rd *r, struct hl_strv *sv)
 		return "string list count exceeds the bytes left";
 	if (n == 0)
 		return NULL;
-	sv->v = calloc((size_t)n, sizeof *sv->v);
-	if (sv->v == NULL)
-		return "out of memory";
+	if (ld->place) {
+		sv->v = hl_store_ptrs(&ld->st, (size_t)n);
+		if (sv->v == NULL)
+			return "record changed while loading";
+		sv->n = (size_t)n;
+	} else {
+		ld->ptrs += (size_t)n;
+	}
 	for (size_t i = 0; i < n; i++) {
-		const char *err = get_str(r, HLX_STR_MAX, &sv->v[i]);
+		struct span sp;
+		const char *err = get_span(r, HLX_STR_MAX, !ld->place, &sp);
+		if (err == NULL)
+			err = str_out(ld, &sp, ld->place ? &sv->v[i] : NULL);
 		if (err != NULL)
 			return err;
-		sv->n++;
 	}
 	return NULL;
 }
 
-static const char *get_indicator(struct rd *r, struct hl_indicator *ind)
+/* One record into ind (second pass) or just checked and measured (first);
+ * *value is where its value sits in the file. */
+static const char *get_indicator(struct rd *r, struct load *ld, struct hl_indicator *ind,
+                                 struct span *value)
 {
 	uint64_t type, tlp, sev, flags, conf, from, until;
 	if (!get_le(r, 1, &type) || !get_le(r, 1, &tlp) || !get_le(r, 1, &sev) ||
@@ -327,16 +385,39 @@ static const char *get_indicator(struct rd *r, struct hl_indicator *ind)
 	ind->valid_from = (int64_t)from;
 	ind->valid_until = (int64_t)until;
 	ind->nocase = (flags & HLX_IND_FLAG_NOCASE) != 0;
-	const char *err = get_str(r, HL_INDICATOR_VALUE_MAX, &ind->value);
-	if (err == NULL && (flags & HLX_IND_FLAG_ID))
-		err = get_str(r, HL_INDICATOR_ID_MAX, &ind->id);
+	bool check = !ld->place;
+	struct span sp;
+	const char *err = get_span(r, HL_INDICATOR_VALUE_MAX, check, value);
 	if (err == NULL)
-		err = get_strv(r, &ind->sources);
+		err = str_out(ld, value, &ind->value);
+	if (err == NULL && (flags & HLX_IND_FLAG_ID)) {
+		err = get_span(r, HL_INDICATOR_ID_MAX, check, &sp);
+		if (err == NULL)
+			err = str_out(ld, &sp, &ind->id);
+	}
 	if (err == NULL)
-		err = get_strv(r, &ind->tags);
-	if (err == NULL && (flags & HLX_IND_FLAG_DESC))
-		err = get_str(r, HLX_STR_MAX, &ind->description);
+		err = get_strv(r, ld, &ind->sources);
+	if (err == NULL)
+		err = get_strv(r, ld, &ind->tags);
+	if (err == NULL && (flags & HLX_IND_FLAG_DESC)) {
+		err = get_span(r, HLX_STR_MAX, check, &sp);
+		if (err == NULL)
+			err = str_out(ld, &sp, &ind->description);
+	}
 	return err;
+}
+
+/* Canonical order on records still in the file: type, then value
+ * bytewise (as strcmp, the values holding no NUL). */
+static int rec_cmp(const struct hl_indicator *a, const struct span *va,
+                   const struct hl_indicator *b, const struct span *vb)
+{
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	int c = memcmp(va->p, vb->p, va->len < vb->len ? va->len : vb->len);
+	if (c != 0)
+		return c;
+	return va->len < vb->len ? -1 : va->len > vb->len;
 }
 
 struct section {
@@ -361,26 +442,42 @@ static const char *get_section(struct rd *r, uint32_t want, struct section *s)
 	return NULL;
 }
 
-static const char *load_indicators(hl_matcher_t *m, struct rd *body, uint64_t count)
+static const char *load_indicators(hl_matcher_t *m, const struct rd *body, uint64_t count)
 {
 	if (count > body->left / HLX_IND_MIN)
 		return "indicator count exceeds the section's bytes";
-	m->inds = calloc(count > 0 ? (size_t)count : 1, sizeof *m->inds);
-	if (m->inds == NULL)
-		return "out of memory";
+	struct load ld = {.place = false};
+	struct rd r = *body;
+	struct hl_indicator cur, prev;
+	struct span vcur, vprev = {NULL, 0};
 	for (size_t i = 0; i < count; i++) {
-		/* calloc'd zeroes are a valid cleared indicator, and every
-		 * field is set below: no hl_indicator_init needed. */
-		struct hl_indicator *ind = &m->inds[i];
-		m->n++;
-		const char *err = get_indicator(body, ind);
+		memset(&cur, 0, sizeof cur);
+		const char *err = get_indicator(&r, &ld, &cur, &vcur);
 		if (err != NULL)
 			return err;
-		if (i > 0 && hl_matcher_ind_cmp(&m->inds[i - 1], ind) >= 0)
+		if (i > 0 && rec_cmp(&prev, &vprev, &cur, &vcur) >= 0)
 			return "indicators out of canonical order or repeated";
+		prev = cur;
+		vprev = vcur;
 	}
-	if (body->left != 0)
+	if (r.left != 0)
 		return "bytes left over after the last indicator";
+
+	int rc = hl_matcher_store_alloc(m, (size_t)count, ld.ptrs, ld.bytes, &ld.st);
+	if (rc != 0)
+		return rc == HL_ENOMEM ? "out of memory" : "indicators too large";
+	ld.place = true;
+	r = *body;
+	for (size_t i = 0; i < count; i++) {
+		struct hl_indicator *ind = &m->inds[i];
+		/* Zeroed here rather than the whole array up front: the
+		 * record is written next while its lines are in cache. */
+		memset(ind, 0, sizeof *ind);
+		const char *err = get_indicator(&r, &ld, ind, &vcur);
+		if (err != NULL)
+			return err;
+		m->n++;
+	}
 	return NULL;
 }
 
@@ -421,8 +518,8 @@ static const char *load_allowlist(hl_matcher_t *m, struct rd *body, uint64_t cou
 
 /* Deserialise one database. 1: built elsewhere (another Hyperscan version
  * or CPU), the caller recompiles; 0: done; HL_EFORMAT: unusable. */
-static int load_hs(const struct rd *body, const char *mode, hs_database_t **out, char *why,
-                   size_t whylen)
+static int load_hs(const struct rd *body, const char *mode, hs_database_t **out, void **out_mem,
+                   char *why, size_t whylen)
 {
 	const char *bytes = (const char *)body->p;
 	/* hs_serialized_database_info reads the engine's mode past
@@ -448,27 +545,37 @@ static int load_hs(const struct rd *body, const char *mode, hs_database_t **out,
 		free(info);
 		return HL_EFORMAT;
 	}
-	rc = hs_deserialize_database(bytes, body->left, out);
+	/* Into a block of ours, mapped in at once: the database is as large
+	 * as its serialised form and is written whole right away. */
+	size_t size = 0;
+	rc = hs_serialized_database_size(bytes, body->left, &size);
+	void *mem = NULL;
+	if (rc == HS_SUCCESS) {
+		mem = hl_big_alloc(size);
+		rc = mem != NULL ? hs_deserialize_database_at(bytes, body->left, mem) : HS_NOMEM;
+	}
 	if (rc == HS_DB_PLATFORM_ERROR) {
 		snprintf(why, whylen, "Hyperscan database built for another CPU (\"%s\")", info);
 		free(info);
+		free(mem);
 		return 1;
 	}
 	free(info);
 	if (rc != HS_SUCCESS) {
-		*out = NULL;
+		free(mem);
+		if (rc == HS_NOMEM)
+			return HL_ENOMEM;
 		snprintf(why, whylen, "corrupt Hyperscan database (error %d)", (int)rc);
 		return HL_EFORMAT;
 	}
+	*out = mem;
+	*out_mem = mem;
 	return 0;
 }
 
 static int recompile_hs(hl_matcher_t *m, const char *name, struct hl_diag *diag)
 {
-	hs_free_database(m->block_db);
-	hs_free_database(m->stream_db);
-	m->block_db = NULL;
-	m->stream_db = NULL;
+	hl_matcher_hs_free(m);
 	size_t first = m->n - m->by_type[HL_IND_CONTENT] - m->by_type[HL_IND_REGEX];
 	size_t np = m->n - first;
 	const struct hl_indicator **inds = malloc((np > 0 ? np : 1) * sizeof *inds);
@@ -579,9 +686,15 @@ int hl_matcher_load_buffer(const void *data, size_t len, const char *name, hl_ma
 
 	if (has_payload) {
 		char why[256] = "";
-		int rc = load_hs(&sec[2].body, "Mode: BLOCK", &m->block_db, why, sizeof why);
+		int rc = load_hs(&sec[2].body, "Mode: BLOCK", &m->block_db, &m->block_mem, why,
+		                 sizeof why);
 		if (rc == 0)
-			rc = load_hs(&sec[3].body, "Mode: STREAM", &m->stream_db, why, sizeof why);
+			rc = load_hs(&sec[3].body, "Mode: STREAM", &m->stream_db, &m->stream_mem,
+			             why, sizeof why);
+		if (rc == HL_ENOMEM) {
+			hl_matcher_destroy(&m);
+			return fail(diag, name, "out of memory");
+		}
 		if (rc == 1) {
 			hl_diag_report(diag, HL_DIAG_NOTE, name, 0,
 			               "%s; recompiling from the indicators", why);
@@ -599,36 +712,55 @@ int hl_matcher_load_buffer(const void *data, size_t len, const char *name, hl_ma
 	return 0;
 }
 
+/* Read all of fd into a block mapped in at once (see bigalloc.h). */
+static int read_all(int fd, size_t len, uint8_t **out)
+{
+	uint8_t *data = hl_big_alloc(len);
+	if (data == NULL)
+		return HL_ENOMEM;
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, data + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != len) {
+		free(data);
+		return HL_EIO;
+	}
+	*out = data;
+	return 0;
+}
+
 int hl_matcher_load(const char *path, hl_matcher_t **out, struct hl_diag *diag)
 {
 	if (path == NULL || out == NULL)
 		return HL_EINVAL;
 	*out = NULL;
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		hl_diag_report(diag, HL_DIAG_ERROR, path, 0, "cannot open: %s", strerror(errno));
-		return errno == ENOENT ? HL_ENOTFOUND : HL_EIO;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno; /* the report may change errno */
+		hl_diag_report(diag, HL_DIAG_ERROR, path, 0, "cannot open: %s", strerror(e));
+		return e == ENOENT ? HL_ENOTFOUND : HL_EIO;
 	}
 	struct stat st;
-	if (fstat(fileno(f), &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > HLX_FILE_MAX) {
-		fclose(f);
+	if (fstat(fd, &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > HLX_FILE_MAX) {
+		close(fd);
 		hl_diag_report(diag, HL_DIAG_ERROR, path, 0, "cannot size the file");
 		return HL_EIO;
 	}
 	size_t len = (size_t)st.st_size;
-	uint8_t *data = malloc(len > 0 ? len : 1);
-	if (data == NULL) {
-		fclose(f);
-		return HL_ENOMEM;
-	}
-	size_t got = fread(data, 1, len, f);
-	fclose(f);
-	if (got != len) {
-		free(data);
+	uint8_t *data = NULL;
+	int rc = read_all(fd, len, &data);
+	close(fd);
+	if (rc == HL_EIO)
 		hl_diag_report(diag, HL_DIAG_ERROR, path, 0, "short read");
-		return HL_EIO;
-	}
-	int rc = hl_matcher_load_buffer(data, len, path, out, diag);
+	if (rc != 0)
+		return rc;
+	rc = hl_matcher_load_buffer(data, len, path, out, diag);
 	free(data);
 	return rc;
 }

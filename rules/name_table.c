@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigalloc.h"
 #include "hotline/err.h"
 
 #define NIL UINT32_MAX
@@ -60,7 +61,7 @@ static uint32_t nt_hash(const hl_name_table_t *t, const char *key, size_t len)
 
 static int slots_alloc(hl_name_table_t *t, size_t cap)
 {
-	struct nt_slot *slots = malloc(cap * sizeof *slots);
+	struct nt_slot *slots = hl_big_alloc(cap * sizeof *slots);
 	if (slots == NULL)
 		return HL_ENOMEM;
 	for (size_t i = 0; i < cap; i++)
@@ -114,13 +115,12 @@ static struct nt_slot *probe(const hl_name_table_t *t, uint32_t hash, const char
 	}
 }
 
-static int grow_slots(hl_name_table_t *t)
+/* Rehash into cap slots (a power of two above the count). */
+static int resize_slots(hl_name_table_t *t, size_t cap)
 {
 	size_t oldcap = (size_t)t->mask + 1;
-	if (oldcap >= MAX_SLOTS)
-		return HL_ELIMIT;
 	struct nt_slot *old = t->slots;
-	if (slots_alloc(t, oldcap * 2) != 0) {
+	if (slots_alloc(t, cap) != 0) {
 		t->slots = old;
 		return HL_ENOMEM;
 	}
@@ -134,6 +134,14 @@ static int grow_slots(hl_name_table_t *t)
 	}
 	free(old);
 	return 0;
+}
+
+static int grow_slots(hl_name_table_t *t)
+{
+	size_t oldcap = (size_t)t->mask + 1;
+	if (oldcap >= MAX_SLOTS)
+		return HL_ELIMIT;
+	return resize_slots(t, oldcap * 2);
 }
 
 static int arena_reserve(hl_name_table_t *t, size_t len)
@@ -152,6 +160,33 @@ static int arena_reserve(hl_name_table_t *t, size_t len)
 		return HL_ENOMEM;
 	t->arena = arena;
 	t->arenacap = cap;
+	return 0;
+}
+
+int hl_name_table_reserve(hl_name_table_t *t, size_t keys, size_t bytes)
+{
+	if (t == NULL)
+		return HL_EINVAL;
+	if (keys > MAX_SLOTS || bytes > UINT32_MAX - 1 - t->used)
+		return HL_ELIMIT;
+	/* The capacity add would reach, with load <= 0.7. */
+	size_t want = t->count + keys, cap = (size_t)t->mask + 1;
+	while (want * 10 > cap * 7 && cap < MAX_SLOTS)
+		cap *= 2;
+	if (cap > (size_t)t->mask + 1) {
+		int rc = resize_slots(t, cap);
+		if (rc != 0)
+			return rc;
+	}
+	if (t->used + bytes > t->arenacap) {
+		size_t old = t->arenacap;
+		char *arena = realloc(t->arena, t->used + bytes);
+		if (arena == NULL)
+			return HL_ENOMEM;
+		t->arena = arena;
+		t->arenacap = t->used + bytes;
+		hl_big_prefault(arena + old, t->arenacap - old);
+	}
 	return 0;
 }
 

@@ -15,6 +15,11 @@ typedef struct hl_name_table hl_name_table_t;
 hl_name_table_t *hl_name_table_new(void);
 void hl_name_table_destroy(hl_name_table_t **t_p);
 
+/* Make room for keys more distinct keys of bytes bytes in all, so that
+ * adding them neither rehashes nor moves the key arena. A hint: over- or
+ * under-estimates only cost memory or time. 0, HL_ENOMEM or HL_ELIMIT. */
+int hl_name_table_reserve(hl_name_table_t *t, size_t keys, size_t bytes);
+
 /* Add value under key (bytes, need not be NUL-terminated). */
 int hl_name_table_add(hl_name_table_t *t, const char *key, size_t len, uint32_t value);
 

@@ -495,26 +495,10 @@ int hl_parse_misp_json(const char *name, const char *data, size_t len,
 		name = "<misp>";
 	if (out == NULL || (data == NULL && len > 0))
 		return HL_EINVAL;
-	if (len > (size_t)HL_PARSE_MAX_INPUT) {
-		hl_diag_report(diag, HL_DIAG_ERROR, name, 0, "input larger than %ld bytes",
-		               HL_PARSE_MAX_INPUT);
-		return HL_ELIMIT;
-	}
-	if (data == NULL)
-		data = "";
-	/* a UTF-8 byte order mark, as some exporters write, is not content */
-	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
-		data += 3;
-		len -= 3;
-	}
-	json_error_t jerr;
-	json_t *root = json_loadb(data, len, 0, &jerr);
-	if (root == NULL) {
-		hl_diag_report(diag, HL_DIAG_ERROR, name,
-		               jerr.line > 0 ? (unsigned long)jerr.line : 0, "not valid JSON: %s",
-		               jerr.text);
-		return HL_EPARSE;
-	}
+	int load_rc;
+	json_t *root = hl_json_load_document(name, &data, &len, diag, &load_rc);
+	if (root == NULL)
+		return load_rc;
 	struct misp m;
 	misp_init(&m, name, opts, out, diag);
 	int rc = m.skipped != NULL ? json_dispatch(&m, root, data, len) : HL_ENOMEM;

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigalloc.h"
 #include "hotline/err.h"
 
 #define NIL UINT32_MAX
@@ -261,6 +262,34 @@ static int trie_insert(struct ps_trie *t, const uint8_t *addr, unsigned plen, ui
 		return rc;
 	link_node(t, parent, dir, *out);
 	return 0;
+}
+
+/* Room for more prefixes: each insert adds at most two nodes (the prefix
+ * and a branch), so 2 * more nodes always suffice. */
+static int trie_reserve(struct ps_trie *t, size_t more)
+{
+	if (more == 0)
+		return 0;
+	if (more > MAX_NODES / 2 || t->n > MAX_NODES - 2 * more)
+		return HL_ELIMIT;
+	uint32_t want = t->n + (uint32_t)(2 * more);
+	if (want <= t->cap)
+		return 0;
+	uint8_t *nodes = realloc(t->nodes, (size_t)want * t->stride);
+	if (nodes == NULL)
+		return HL_ENOMEM;
+	hl_big_prefault(nodes + (size_t)t->cap * t->stride, (size_t)(want - t->cap) * t->stride);
+	t->nodes = nodes;
+	t->cap = want;
+	return 0;
+}
+
+int hl_prefix_set_reserve(hl_prefix_set_t *set, size_t v4, size_t v6)
+{
+	if (set == NULL)
+		return HL_EINVAL;
+	int rc = trie_reserve(&set->t4, v4);
+	return rc != 0 ? rc : trie_reserve(&set->t6, v6);
 }
 
 static int overflow_new(hl_prefix_set_t *set, uint32_t value, uint32_t *out)

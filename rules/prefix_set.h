@@ -19,6 +19,11 @@ void hl_prefix_set_destroy(hl_prefix_set_t **set_p);
 int hl_prefix_set_add(hl_prefix_set_t *set, int family, const uint8_t *addr, unsigned plen,
                       uint32_t value);
 
+/* Make room for v4 more IPv4 and v6 more IPv6 prefixes, so that adding
+ * them does not grow the node arrays. A hint, like
+ * hl_name_table_reserve. 0, HL_ENOMEM or HL_ELIMIT. */
+int hl_prefix_set_reserve(hl_prefix_set_t *set, size_t v4, size_t v6);
+
 /* Return nonzero to stop the walk. */
 typedef int (*hl_prefix_fn)(void *ctx, uint32_t value, unsigned plen);
 

@@ -282,6 +282,11 @@ int hl_engine_run(const struct hl_engine_config *cfg, struct hl_engine_result *r
 		fprintf(log, "hotline-sensor: %s\n", err);
 		return HL_EIO;
 	}
+	if (cfg->after_open != NULL && cfg->after_open(cfg->after_open_ctx, err, sizeof err) != 0) {
+		fprintf(log, "hotline-sensor: %s\n", err);
+		hl_capture_close(&cap);
+		return HL_EPERM;
+	}
 	struct worker_slot *slots = calloc(cfg->workers, sizeof *slots);
 	if (slots == NULL) {
 		hl_capture_close(&cap);

@@ -29,6 +29,10 @@ struct hl_engine_config {
 	const atomic_bool *reopen; /* set on SIGHUP: outputs reopen */
 	hl_output_t *const *outputs;
 	size_t n_outputs;
+	/* Called once the capture is open, before any packet is read (drops
+	 * privileges with --user). Nonzero aborts the run; NULL: nothing. */
+	int (*after_open)(void *ctx, char *err, size_t errlen);
+	void *after_open_ctx;
 };
 
 void hl_engine_config_init(struct hl_engine_config *cfg);

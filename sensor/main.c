@@ -18,6 +18,7 @@
 #include "hotline/err.h"
 #include "hotline/setload.h"
 #include "output.h"
+#include "privdrop.h"
 #include "reload.h"
 
 #define MAX_LIST 256
@@ -44,6 +45,7 @@ struct options {
 	bool deterministic;
 	bool quiet;
 	bool watch;
+	const char *user;
 	char sensor_name[256];
 	struct hl_evidence_config evidence;
 	const char *geoip, *asn, *home_net;
@@ -61,6 +63,7 @@ static void usage(FILE *out)
 	      "      --no-promisc         live: no promiscuous mode\n"
 	      "      --buffer-size MIB    live: kernel buffer size\n"
 	      "      --immediate          live: no batching delay\n"
+	      "      --user NAME          once the capture is open, run as NAME (from root)\n"
 	      "indicators:\n"
 	      "  -R, --rules FILE         indicator file (any format) or one compiled .hlx "
 	      "(repeatable)\n"
@@ -197,6 +200,7 @@ enum {
 	OPT_ASN,
 	OPT_HOME_NET,
 	OPT_WATCH,
+	OPT_USER,
 };
 
 static const struct option long_options[] = {
@@ -233,6 +237,7 @@ static const struct option long_options[] = {
         {"asn", required_argument, NULL, OPT_ASN},
         {"home-net", required_argument, NULL, OPT_HOME_NET},
         {"watch", no_argument, NULL, OPT_WATCH},
+        {"user", required_argument, NULL, OPT_USER},
         {NULL, 0, NULL, 0},
 };
 
@@ -348,6 +353,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_WATCH:
 			o->watch = true;
 			break;
+		case OPT_USER:
+			o->user = optarg;
+			break;
 		case OPT_EVIDENCE_DIR:
 			o->evidence.dir = optarg;
 			break;
@@ -437,6 +445,11 @@ static hl_matcher_t *load_set(const struct options *o, bool live)
 	return m;
 }
 
+static int drop_after_open(void *ctx, char *err, size_t errlen)
+{
+	return hl_drop_privileges(ctx, err, errlen);
+}
+
 static int open_outputs(struct options *o, hl_output_t **outs)
 {
 	if (o->n_outputs == 0 && o->expect == NULL)
@@ -513,16 +526,36 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	slot = hl_matcher_slot_new(&matcher);
+	if (slot == NULL)
+		goto out;
+	struct hl_reload_config rc_cfg;
+	hl_reload_config_init(&rc_cfg);
+	rc_cfg.paths = o.rules;
+	rc_cfg.n_paths = o.n_rules;
+	setload_opts(&o, &rc_cfg.load);
+	rc_cfg.live = o.engine.capture.iface != NULL;
+	rc_cfg.watch = o.watch;
+	rc_cfg.log = stderr;
+	rc_cfg.log_prefix = "hotline-sensor: ";
+	reload = hl_reload_new(&rc_cfg, slot);
+	if (reload == NULL)
+		goto out;
+	atomic_store(&g_reload, reload);
 	install_signals();
 	o.engine.worker.evidence = evidence;
 	o.engine.worker.enrich = enrich;
 	o.engine.worker.home_net = home;
-	o.engine.worker.matcher = matcher;
+	o.engine.worker.slot = slot;
 	o.engine.worker.outputs = outs;
 	o.engine.worker.n_outputs = n_outs;
 	o.engine.worker.sensor_name = o.sensor_name;
 	o.engine.outputs = outs;
 	o.engine.n_outputs = n_outs;
+	if (o.user != NULL) {
+		o.engine.after_open = drop_after_open;
+		o.engine.after_open_ctx = (void *)o.user;
+	}
 	o.engine.stop = &g_stop;
 	o.engine.reopen = &g_reopen;
 	o.engine.progress = o.engine.capture.iface == NULL && !o.quiet && isatty(STDERR_FILENO);
@@ -540,7 +573,7 @@ int main(int argc, char **argv)
 		hl_engine_print_stats(&res, o.engine.stats_json, true, stderr);
 		struct hl_reload_stats rs;
 		hl_reload_stats(reload, &rs);
-		if (rs.loads > 0)
+		if (rs.loads > 0) /* only when a reload was asked for */
 			fprintf(stderr,
 			        "  reloads: %llu ok, %llu failed; generation %llu (%zu "
 			        "indicators)\n",

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #define HL_RING_WRAP UINT64_MAX
-#define HL_RING_SPINS 256
+#define HL_RING_SPINS 16
 
 struct hl_ring {
 	uint8_t *buf;

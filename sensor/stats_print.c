@@ -128,8 +128,10 @@ void hl_engine_print_stats(const struct hl_engine_result *r, bool json, bool fin
 	fprintf(out, ", skipped %llu",
 	        (unsigned long long)decode_kind_total(&t->decode, HL_DECODE_KIND_SKIP));
 	print_reasons(&t->decode, HL_DECODE_KIND_SKIP, out);
-	fprintf(out, ", events");
-	print_reasons(&t->decode, HL_DECODE_KIND_EVENT, out);
+	if (decode_kind_total(&t->decode, HL_DECODE_KIND_EVENT) > 0) {
+		fprintf(out, ", events");
+		print_reasons(&t->decode, HL_DECODE_KIND_EVENT, out);
+	}
 	fputc('\n', out);
 	fprintf(out,
 	        "  flows: created %llu, active %llu, expired %llu, evicted %llu (%.1f MB table)\n",

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -175,6 +176,31 @@ static void expect_mismatch_exits_1_with_a_diff(void **state)
 	assert_non_null(strstr(err, "\n- {"));
 	assert_non_null(strstr(err, "\n+ {"));
 	assert_non_null(strstr(err, "expected record(s) missing"));
+	free(err);
+}
+
+static void stats_at_exit_as_text_and_json(void **state)
+{
+	(void)state;
+	const char *text_args[] = {"-r", PCAPS "malformed.pcap", "-R", SET, "-o", "/dev/null",
+	                           NULL};
+	struct run r;
+	run_sensor(text_args, "stats-text", &r);
+	assert_int_equal(r.status, 0);
+	char *err = slurp(r.err);
+	assert_non_null(strstr(err, "stats (final): 5 packets"));
+	assert_non_null(strstr(
+	        err, "malformed 3 (ipv4_too_short 1, tcp_hlen_invalid 1, udp_len_invalid 1)"));
+	assert_non_null(strstr(err, "dns queries 2 (malformed 1)"));
+	free(err);
+	const char *json_args[] = {"--stats-json", "-r", PCAPS "malformed.pcap", "-R", SET, "-o",
+	                           "/dev/null",    NULL};
+	run_sensor(json_args, "stats-json", &r);
+	assert_int_equal(r.status, 0);
+	err = slurp(r.err);
+	assert_non_null(strstr(err, "{\"event\":\"stats\",\"final\":true,"));
+	assert_non_null(strstr(err, "\"packets\":5,"));
+	assert_non_null(strstr(err, "\"dns_malformed\":1,"));
 	free(err);
 }
 
@@ -401,8 +427,23 @@ static void live_capture_on_loopback(void **state)
 	(void)state;
 	char out[600];
 	snprintf(out, sizeof out, "%s/live-lo.jsonl", workdir);
-	const char *args[] = {"-q", "-i", "lo", "--bpf", "udp and dst port 53", "--immediate",
-	                      "-R", SET,  "-o", out,     "--sensor-name",       "lo",
+	/* as root, also check that --user drops privileges after the open */
+	struct passwd *nobody = getpwnam("nobody");
+	bool drop = geteuid() == 0 && nobody != NULL;
+	const char *args[] = {"-q",
+	                      "-i",
+	                      "lo",
+	                      "--bpf",
+	                      "udp and dst port 53",
+	                      "--immediate",
+	                      "-R",
+	                      SET,
+	                      "-o",
+	                      out,
+	                      "--sensor-name",
+	                      "lo",
+	                      drop ? "--user" : NULL,
+	                      "nobody",
 	                      NULL};
 	struct run r;
 	pid_t pid = spawn_sensor(args, "live-lo", &r);
@@ -428,6 +469,20 @@ static void live_capture_on_loopback(void **state)
 			tick();
 		}
 	}
+	if (drop && seen) {
+		char path[64], status[4096];
+		snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+		FILE *f = fopen(path, "r");
+		assert_non_null(f);
+		size_t n = fread(status, 1, sizeof status - 1, f);
+		fclose(f);
+		status[n] = '\0';
+		char want[64];
+		snprintf(want, sizeof want, "\nUid:\t%u\t%u\t%u\t%u\n", (unsigned)nobody->pw_uid,
+		         (unsigned)nobody->pw_uid, (unsigned)nobody->pw_uid,
+		         (unsigned)nobody->pw_uid);
+		assert_non_null(strstr(status, want));
+	}
 	kill(pid, SIGTERM);
 	assert_int_equal(wait_exit(pid), 0);
 	assert_true(seen);
@@ -442,6 +497,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(records_are_identical_for_any_worker_count),
 	        cmocka_unit_test(expect_mismatch_exits_1_with_a_diff),
+	        cmocka_unit_test(stats_at_exit_as_text_and_json),
 	        cmocka_unit_test(usage_errors_exit_2_and_say_why),
 	        cmocka_unit_test(corrupt_pcap_is_named_and_earlier_sightings_kept),
 	        cmocka_unit_test(sighup_reopens_and_sigterm_flushes),

@@ -289,7 +289,7 @@ void h_kill9(struct h_party *p)
 
 json_t *h_ctl(const struct h_party *p, const char *cmd)
 {
-	json_t *r = try_ctl(p, cmd, 10000);
+	json_t *r = try_ctl(p, cmd, 30000); /* slow under sanitizers and load */
 	if (r == NULL)
 		fail_msg("%s: no ok answer to %s", p->name, cmd);
 	return r;

@@ -404,6 +404,17 @@ static size_t first_record(void)
 	return HEADER_LEN + 16;
 }
 
+/* Offset of the first occurrence of s in p. */
+static size_t find(const uint8_t *p, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; i + n <= len; i++)
+		if (memcmp(p + i, s, n) == 0)
+			return i;
+	fail_msg("%s not in the file", s);
+	return 0;
+}
+
 static void hostile_fields(void **state)
 {
 	(void)state;
@@ -437,6 +448,17 @@ static void hostile_fields(void **state)
 	        {first_record() + 24, 4, 5000, "value over the cap"},
 	        {first_record() + 28, 1, 0, "NUL in value"},
 	        {first_record() + 28, 1, 'z', "ip that does not parse"},
+	        /* "10.0.0.0/8" -> "30.0.0.0/8": still an address, now after
+	         * "192.0.2.7" */
+	        {first_record() + 28, 1, '3', "records out of order"},
+	        {find(p, len, "hl--") + 2, 1, 0, "NUL in an id"},
+	        {find(p, len, "alpha") + 1, 1, 0, "NUL in a source"},
+	        {find(p, len, "botnet") + 5, 1, 0, "NUL in a tag"},
+	        {find(p, len, "campaign") + 3, 1, 0, "NUL in a description"},
+	        {find(p, len, "alpha") - 4, 4, 0, "empty source"},
+	        {find(p, len, "alpha") - 4, 4, 65537, "source over the cap"},
+	        {find(p, len, "alpha") - 8, 4, 0x40000000, "source count"},
+	        {find(p, len, "botnet") - 4, 4, 0xffffff, "tag length"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		memcpy(q, p, len);
@@ -477,6 +499,137 @@ static void hostile_fields(void **state)
 	free(w);
 	free(q);
 	free(p);
+}
+
+/* A loaded matcher owns everything it needs: the buffer it came from can
+ * be overwritten and freed at once. */
+static void loaded_matcher_outlives_its_buffer(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *p = saved_bytes(true, &len);
+	hl_matcher_t *orig = make_matcher(true);
+	struct hl_diag diag = {0};
+	hl_matcher_t *m = NULL;
+	assert_int_equal(hl_matcher_load_buffer(p, len, "buffer.hlx", &m, &diag), 0);
+	memset(p, 0xa5, len);
+	free(p);
+	same_indicators(orig, m);
+	same_matches(orig, m);
+	const struct hl_indicator *ind = hl_matcher_indicator(m, 0);
+	assert_string_equal(ind->value, "10.0.0.0/8");
+	assert_int_equal(ind->sources.n, 1);
+	assert_string_equal(ind->sources.v[0], "alpha");
+	assert_int_equal(ind->tags.n, 2);
+	assert_string_equal(ind->description, "seen in campaign \"x\"");
+	assert_null(hl_matcher_indicator(m, (uint32_t)NSPECS));
+	hl_matcher_destroy(&m);
+	hl_matcher_destroy(&orig);
+}
+
+/* Enough indicators that every large block of a load (file, store,
+ * tables, databases) takes the mapped-at-once path, with strings at their
+ * caps and many list entries; what comes back is what went in. */
+static void large_set_round_trip(void **state)
+{
+	(void)state;
+	enum { N = 6000 };
+	hl_iset_t *set = hl_iset_new();
+	char v[128], why[256];
+	char *big = malloc(HL_INDICATOR_VALUE_MAX + 1);
+	memset(big, 'a', HL_INDICATOR_VALUE_MAX);
+	big[HL_INDICATOR_VALUE_MAX] = '\0';
+	for (int i = 0; i < N; i++) {
+		struct hl_indicator ind;
+		hl_indicator_init(&ind);
+		switch (i % 6) {
+		case 0:
+			ind.type = HL_IND_IP;
+			snprintf(v, sizeof v, "10.%d.%d.0/24", i / 256 % 256, i % 256);
+			break;
+		case 1:
+			ind.type = HL_IND_IP;
+			snprintf(v, sizeof v, "2001:db8:%x::%x", i, i + 1);
+			break;
+		case 2:
+			ind.type = HL_IND_DOMAIN;
+			snprintf(v, sizeof v, "host%d.example", i);
+			break;
+		case 3:
+			ind.type = HL_IND_URL;
+			snprintf(v, sizeof v, "site%d.example/p/%d?q=%d", i, i, i);
+			break;
+		case 4:
+			ind.type = HL_IND_URI;
+			snprintf(v, sizeof v, "/gate%d.php", i);
+			break;
+		default:
+			ind.type = i % 60 == 5 ? HL_IND_CONTENT : HL_IND_DOMAIN;
+			snprintf(v, sizeof v, "payload-%d-marker", i);
+			break;
+		}
+		ind.value = strdup(v);
+		ind.confidence = i % 101;
+		char s[64];
+		for (int k = 0; k < i % 4; k++) {
+			snprintf(s, sizeof s, "source-%d", (i + k) % 17);
+			hl_strv_push(&ind.sources, s);
+		}
+		snprintf(s, sizeof s, "tag-%d", i % 5);
+		hl_strv_push(&ind.tags, s);
+		if (i % 3 == 0)
+			ind.description =
+			        strdup(i == 3 ? big : "a description long enough to count");
+		if (i == 6)
+			ind.id = strdup("an-explicit-id");
+		if (hl_indicator_normalise(&ind, why, sizeof why) != 0)
+			fail_msg("%s: %s", v, why);
+		assert_int_equal(hl_iset_add(set, &ind, NULL), 0);
+	}
+	free(big);
+	hl_matcher_t *m = NULL;
+	assert_int_equal(hl_matcher_compile(set, NULL, &m, NULL, NULL), 0);
+	hl_iset_destroy(&set);
+	assert_int_equal(hl_matcher_count(m), N);
+	char *path = tmp_path("large.hlx");
+	assert_int_equal(hl_matcher_save(m, path), 0);
+	struct hl_diag diag = {0};
+	hl_matcher_t *back = NULL;
+	assert_int_equal(hl_matcher_load(path, &back, &diag), 0);
+	unlink(path);
+	assert_int_equal(diag.errors + diag.warnings + diag.notes, 0);
+	same_indicators(m, back);
+	/* Field by field too, lists included. */
+	for (uint32_t i = 0; i < N; i++) {
+		const struct hl_indicator *x = hl_matcher_indicator(m, i);
+		const struct hl_indicator *y = hl_matcher_indicator(back, i);
+		assert_int_equal(x->type, y->type);
+		assert_string_equal(x->value, y->value);
+		assert_string_equal(x->id, y->id);
+		assert_int_equal(x->confidence, y->confidence);
+		assert_int_equal(x->sources.n, y->sources.n);
+		for (size_t k = 0; k < x->sources.n; k++)
+			assert_string_equal(x->sources.v[k], y->sources.v[k]);
+		assert_int_equal(x->tags.n, y->tags.n);
+		assert_string_equal(x->tags.v[0], y->tags.v[0]);
+		assert_int_equal(x->description == NULL, y->description == NULL);
+		if (x->description != NULL)
+			assert_string_equal(x->description, y->description);
+	}
+	struct got g = {0};
+	assert_int_equal(hl_match_field(back, NULL, HL_FIELD_DNS_QUERY, "www.host2.example", 17, 0,
+	                                collect, &g),
+	                 1);
+	uint8_t a[4] = {10, 0, 12, 99};
+	assert_int_equal(hl_match_addr(back, HL_FIELD_DST_IP, 4, a, 0, NULL, NULL), 1);
+	hl_scratch_t *s = hl_scratch_new(back);
+	static const char payload[] = "xx payload-5-marker yy";
+	assert_int_equal(hl_match_field(back, s, HL_FIELD_TCP_PAYLOAD, payload, sizeof payload - 1,
+	                                0, NULL, NULL),
+	                 1);
+	hl_scratch_destroy(&s);
+	hl_matcher_destroy(&back);
+	hl_matcher_destroy(&m);
 }
 
 /* A database from another Hyperscan build is recompiled, not refused. */
@@ -522,6 +675,8 @@ int main(void)
 	        cmocka_unit_test(byte_flips),
 	        cmocka_unit_test(hostile_fields),
 	        cmocka_unit_test(foreign_hyperscan_database_recompiled),
+	        cmocka_unit_test(loaded_matcher_outlives_its_buffer),
+	        cmocka_unit_test(large_set_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -187,6 +187,45 @@ static void many_keys_survive_growth(void **state)
 	hl_name_table_destroy(&t);
 }
 
+/* A reservation is exact: adding what was reserved neither rehashes nor
+ * moves the arena (the memory figure does not change), keys already in
+ * survive the rehash a reservation makes, and more than reserved still
+ * goes in. */
+static void reserve_sizes_the_table_once(void **state)
+{
+	(void)state;
+	enum { N = 50000 };
+	hl_name_table_t *t = hl_name_table_new();
+	assert_int_equal(hl_name_table_reserve(NULL, 1, 1), HL_EINVAL);
+	assert_int_equal(hl_name_table_reserve(t, 0, 0), 0);
+	add(t, "before.example", 7);
+	size_t m0 = hl_name_table_memory(t);
+	/* 10 bytes a key ("k%09u"); 50001 keys at load <= 0.7: 131072 slots. */
+	assert_int_equal(hl_name_table_reserve(t, N, (size_t)N * 10), 0);
+	size_t m1 = hl_name_table_memory(t);
+	assert_int_equal(m1 - m0, (131072 - 16) * 16 + (size_t)N * 10 + 14 - 256);
+	char key[32];
+	for (uint32_t i = 0; i < N; i++) {
+		int n = snprintf(key, sizeof key, "k%09u", i);
+		assert_int_equal(n, 10);
+		assert_int_equal(hl_name_table_add(t, key, (size_t)n, i), 0);
+	}
+	assert_int_equal(hl_name_table_memory(t), m1);
+	const uint32_t *v;
+	assert_int_equal(get(t, "before.example", &v), 1);
+	assert_int_equal(v[0], 7);
+	for (uint32_t i = 0; i < N; i += 997) {
+		int n = snprintf(key, sizeof key, "k%09u", i);
+		assert_int_equal(hl_name_table_get(t, key, (size_t)n, &v), 1);
+		assert_int_equal(v[0], i);
+	}
+	add(t, "after.example", 9);
+	assert_int_equal(get(t, "after.example", &v), 1);
+	assert_int_equal(v[0], 9);
+	assert_int_equal(hl_name_table_count(t), N + 2);
+	hl_name_table_destroy(&t);
+}
+
 static void suffix_walk_stops_at_label_boundaries(void **state)
 {
 	(void)state;
@@ -361,6 +400,7 @@ int main(void)
 	        cmocka_unit_test(empty_and_binary_keys),
 	        cmocka_unit_test(duplicate_keys_keep_every_value_in_order),
 	        cmocka_unit_test(many_keys_survive_growth),
+	        cmocka_unit_test(reserve_sizes_the_table_once),
 	        cmocka_unit_test(suffix_walk_stops_at_label_boundaries),
 	        cmocka_unit_test(suffix_walk_odd_names),
 	        cmocka_unit_test(random_keys_match_a_naive_array),

@@ -508,6 +508,43 @@ static void memory_stays_compact_for_random_hosts(void **state)
 	hl_prefix_set_destroy(&set);
 }
 
+/* After a reservation, adding that many prefixes does not grow the node
+ * arrays (the memory figure stays put), and lookups are as without it. */
+static void reserve_sizes_the_arrays_once(void **state)
+{
+	(void)state;
+	enum { N4 = 3000, N6 = 1000 };
+	uint64_t seed = 7;
+	hl_prefix_set_t *set = hl_prefix_set_new();
+	assert_int_equal(hl_prefix_set_reserve(NULL, 1, 1), HL_EINVAL);
+	assert_int_equal(hl_prefix_set_reserve(set, 0, 0), 0);
+	assert_int_equal(hl_prefix_set_reserve(set, N4, N6), 0);
+	size_t mem = hl_prefix_set_memory(set);
+	/* Two nodes a prefix at most: 20-byte IPv4 nodes, 32-byte IPv6. */
+	assert_true(mem >= (size_t)N4 * 2 * 20 + (size_t)N6 * 2 * 32);
+	uint8_t first[4] = {0};
+	for (uint32_t i = 0; i < N4 + N6; i++) {
+		uint8_t b[16] = {0};
+		uint64_t a = rnd(&seed);
+		memcpy(b, &a, sizeof a);
+		if (i == 0)
+			memcpy(first, b, 4);
+		if (i < N4)
+			assert_int_equal(hl_prefix_set_add(set, 4, b, 24 + (unsigned)(a % 9), i),
+			                 0);
+		else
+			assert_int_equal(hl_prefix_set_add(set, 6, b, 64, i), 0);
+	}
+	assert_int_equal(hl_prefix_set_memory(set), mem);
+	struct hits h = {0};
+	assert_true(hl_prefix_set_lookup(set, 4, first, collect, &h) >= 1);
+	bool found = false;
+	for (size_t i = 0; i < h.n && i < MAX_HITS; i++)
+		found = found || h.value[i] == 0;
+	assert_true(found);
+	hl_prefix_set_destroy(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,6 +560,7 @@ int main(void)
 	        cmocka_unit_test(has_finds_exact_prefixes_only),
 	        cmocka_unit_test(random_prefixes_match_a_linear_scan),
 	        cmocka_unit_test(memory_stays_compact_for_random_hosts),
+	        cmocka_unit_test(reserve_sizes_the_arrays_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
