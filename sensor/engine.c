@@ -214,13 +214,16 @@ static void read_frames(const struct hl_engine_config *cfg, hl_capture_t *cap,
 	for (;;) {
 		if (cfg->stop != NULL && atomic_load(cfg->stop))
 			break;
+		struct hl_frame f;
+		int rc = hl_capture_next(cap, &f, err, sizeof err);
+		/* Checked after the read: a SIGHUP that interrupted it ran its
+		 * handler before the read returned, so every record this frame
+		 * causes already goes to the reopened file. */
 		if (cfg->reopen != NULL && atomic_load(cfg->reopen)) {
 			atomic_store((atomic_bool *)cfg->reopen, false);
 			for (size_t i = 0; i < cfg->n_outputs; i++)
 				hl_output_request_reopen(cfg->outputs[i]);
 		}
-		struct hl_frame f;
-		int rc = hl_capture_next(cap, &f, err, sizeof err);
 		if (rc == 1) {
 			unsigned w = hl_shard_of(f.linktype, f.data, f.caplen, seed, cfg->workers);
 			uint8_t *p = hl_ring_reserve(slots[w].ring,
