@@ -160,6 +160,10 @@ static void test_hundred_exactly_once(void **state)
 	assert_int_equal(h_status_int(&p->b, "exchange.sightings_peer"), 100);
 	assert_int_equal(h_status_int(&p->b, "exchange.rejected_total"), 0);
 	assert_int_equal(h_status_int(&p->a, "exchange.rejected_total"), 0);
+	assert_int_equal(h_status_int(&p->a, "exchange.acks_unknown"), 0);
+	assert_int_equal(h_status_int(&p->b, "exchange.acks_unknown"), 0);
+	/* Every sighting and the hello; more only if something was resent. */
+	assert_true(h_status_int(&p->a, "exchange.acks_received") >= 100 + 1);
 
 	/* Every sighting arrived once: one audit row per received message at
 	 * bravo; at alpha one per sensor record and one per first send. */
@@ -172,6 +176,19 @@ static void test_hundred_exactly_once(void **state)
 	assert_non_null(strstr(out, "\"origin\":\"peer:alpha\""));
 	assert_null(strstr(out, "\"origin\":\"local\""));
 	assert_non_null(strstr(out, "\"indicator_id\":\"ind-one-99\""));
+	free(out);
+	assert_int_equal(
+	        ctl(p, &p->b, &out, "sightings", "list", "--since", "2100-01-01T00:00:00Z", NULL),
+	        0);
+	assert_string_equal(out, "");
+	free(out);
+	assert_int_equal(ctl(p, &p->b, &out, "sightings", "list", "--limit", "7", NULL), 0);
+	assert_int_equal(count_lines(out), 7);
+	assert_non_null(strstr(out, " peer:alpha "));
+	free(out);
+	assert_int_equal(ctl(p, &p->b, &out, "sightings", "list", "--since", "never", NULL), 2);
+	free(out);
+	assert_int_equal(ctl(p, &p->b, &out, "bogus", NULL), 2);
 	free(out);
 	assert_int_equal(ctl(p, &p->a, &out, "peers", NULL), 0);
 	assert_non_null(strstr(out, "bravo"));
