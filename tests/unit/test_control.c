@@ -255,6 +255,19 @@ static void test_client_without_server(void **state)
 	assert_int_equal(rc, HL_EIO);
 }
 
+/* A second sharer on the same path is refused, not allowed to steal it. */
+static void test_path_in_use(void **state)
+{
+	struct ctx *t = *state;
+	int rc = 0;
+	assert_null(hl_control_open(t->sock, 0, t->store, NULL, NULL, &rc));
+	assert_int_equal(rc, HL_EEXISTS);
+	/* The first one still answers. */
+	json_t *r = ask(t, "{\"cmd\":\"status\"}");
+	assert_int_equal(json_integer_value(json_object_get(r, "answer")), 42);
+	json_decref(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +276,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_sightings, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_audit_verify, setup, teardown),
 	        cmocka_unit_test(test_client_without_server),
+	        cmocka_unit_test_setup_teardown(test_path_in_use, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
