@@ -2,8 +2,9 @@
  *
  * The queue is a ring of encoded messages in send order. cursor splits it:
  * entries before it were sent in the current connection (or are done),
- * entries from it on wait for their (re)send. A disconnect moves cursor
- * back to the head, so everything un-ACKed goes again on reconnect; every
+ * entries from it on wait for their (re)send. A disconnect and a new
+ * connection's handshake move cursor back to the head, so everything
+ * un-ACKed goes again on the new connection; every
  * resend_ms/4 the sent part is scanned for entries un-ACKed for resend_ms.
  * ACKs normally name the oldest entries, so lookups start at the head.
  */
@@ -53,6 +54,7 @@ struct hl_sharer_link {
 	pthread_mutex_t mu;
 	pthread_cond_t changed;
 	bool stopping;
+	bool reconnecting; /* a connection dropped; the next handshake resends */
 	struct entry *ring;
 	size_t cap, head, count, cursor, inflight;
 	uint64_t seq;
@@ -307,9 +309,20 @@ static void on_monitor(hl_sharer_link_t *l)
 		zmq_msg_close(&a);
 		zmq_msg_close(&b);
 		pthread_mutex_lock(&l->mu);
+		bool again = false;
 		if (ev == ZMQ_EVENT_DISCONNECTED) {
-			/* What was in flight may be lost: all of it goes again. */
 			l->st.disconnects++;
+			l->reconnecting = true;
+			again = true;
+		} else if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && l->reconnecting) {
+			/* Sent between the drop and its event may be lost too
+			 * (libzmq detaches the old pipe a little later). */
+			l->reconnecting = false;
+			again = true;
+		}
+		if (again) {
+			/* Everything un-ACKed goes again on the new connection
+			 * (the sharer's inbox makes the duplicates harmless). */
 			for (size_t i = 0; i < l->cursor; i++)
 				at(l, i)->sent_at = 0;
 			l->cursor = 0;
@@ -454,7 +467,8 @@ hl_sharer_link_t *hl_sharer_link_new(const struct hl_sharer_link_opts *o, char *
 		goto bad;
 	char mon_ep[64];
 	snprintf(mon_ep, sizeof mon_ep, "inproc://hl-sharer-link-%p", (void *)l);
-	if (zmq_socket_monitor(l->sock, mon_ep, ZMQ_EVENT_DISCONNECTED) != 0 ||
+	if (zmq_socket_monitor(l->sock, mon_ep,
+	                       ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0 ||
 	    (l->mon = zmq_socket(l->ctx, ZMQ_PAIR)) == NULL || zmq_connect(l->mon, mon_ep) != 0 ||
 	    zmq_connect(l->sock, o->endpoint) != 0) {
 		snprintf(err, errlen, "%s: %s", o->endpoint, zmq_strerror(errno));

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <zmq.h>
@@ -34,6 +36,22 @@ static int endpoint_of(const char *path, char *out, size_t outlen)
 	return n > 0 && (size_t)n < outlen ? 0 : HL_EINVAL;
 }
 
+/* Whether something accepts connections at path (another sharer's live
+ * control socket, which a bind would silently take over). */
+static bool path_is_live(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof a.sun_path)
+		return false;
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	bool live = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+	close(fd);
+	return live;
+}
+
 hl_control_t *hl_control_open(const char *path, unsigned mode, hl_store_t *store,
                               hl_control_info_fn info, void *ud, int *err)
 {
@@ -41,6 +59,10 @@ hl_control_t *hl_control_open(const char *path, unsigned mode, hl_store_t *store
 	*err = endpoint_of(path, ep, sizeof ep);
 	if (*err != 0)
 		return NULL;
+	if (path_is_live(path)) {
+		*err = HL_EEXISTS;
+		return NULL;
+	}
 	hl_control_t *c = calloc(1, sizeof *c);
 	if (c == NULL) {
 		*err = HL_ENOMEM;

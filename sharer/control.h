@@ -35,7 +35,9 @@ typedef struct hl_control hl_control_t;
 typedef json_t *(*hl_control_info_fn)(void *ud, const char *cmd, const json_t *req);
 
 /* Bind a REP socket at ipc://path (mode 0 means 0660). store is borrowed
- * (sightings, audit-verify). NULL with *err (HL_EINVAL, HL_EIO, HL_ENOMEM). */
+ * (sightings, audit-verify). NULL with *err (HL_EINVAL, HL_EIO, HL_ENOMEM,
+ * HL_EEXISTS: something already accepts connections there, e.g. a running
+ * sharer; a stale file left by a killed one is replaced). */
 hl_control_t *hl_control_open(const char *path, unsigned mode, hl_store_t *store,
                               hl_control_info_fn info, void *ud, int *err);
 /* For zmq_poll (ZMQ_POLLIN). */

@@ -46,6 +46,8 @@ static json_t *exchange_json(const struct hl_exchange_counters *c)
 	SET_U(o, "heartbeats_received", c->heartbeats_received);
 	SET_U(o, "store_errors", c->store_errors);
 	SET_U(o, "batches", c->batches);
+	SET_U(o, "purged_outbox", c->purged_outbox);
+	SET_U(o, "purged_inbox", c->purged_inbox);
 	return o;
 }
 

@@ -18,6 +18,7 @@ void hl_exchange_opts_init(struct hl_exchange_opts *o)
 	o->heartbeat_us = 10 * 1000000LL;
 	o->window = 512;
 	o->pump_batch = 256;
+	o->inbox_keep_us = 30LL * 24 * 3600 * 1000000;
 }
 
 hl_exchange_t *hl_exchange_new(const struct hl_exchange_opts *o, int *err)
@@ -45,6 +46,8 @@ hl_exchange_t *hl_exchange_new(const struct hl_exchange_opts *o, int *err)
 		x->o.window = 512;
 	if (x->o.pump_batch == 0)
 		x->o.pump_batch = 256;
+	if (x->o.inbox_keep_us <= 0)
+		x->o.inbox_keep_us = 30LL * 24 * 3600 * 1000000;
 	*err = 0;
 	return x;
 }

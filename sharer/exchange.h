@@ -52,6 +52,7 @@ struct hl_exchange_opts {
 	int64_t heartbeat_us;  /* heartbeat when nothing was sent this long; 10 s */
 	size_t window;         /* sent and not yet ACKed per peer; 512 */
 	size_t pump_batch;     /* messages sent per peer per pump; 256 */
+	int64_t inbox_keep_us; /* inbox ids are kept this long; 30 days */
 	uint64_t seq_start;    /* first envelope seq per peer: pass the time in µs, so that
 	                        * seq keeps growing across restarts */
 	hl_log_fn log;         /* NULL: stderr */
@@ -84,7 +85,9 @@ int hl_exchange_handle(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_tp_
                        int64_t now);
 
 /* Follow connection states (hello and reschedule on up), send due outbox
- * messages and heartbeats. 0 or a negative store code. */
+ * messages and heartbeats; once a minute, purge outbox rows acknowledged
+ * over a minute ago and inbox ids older than inbox_keep (docs/store.md).
+ * 0 or a negative store code. */
 int hl_exchange_pump(hl_exchange_t *x, int64_t now);
 
 /* When hl_exchange_pump() has something to do next (absolute µs; now when
@@ -111,6 +114,7 @@ struct hl_exchange_counters {
 	unsigned long heartbeats_sent, heartbeats_received;
 	unsigned long store_errors;
 	unsigned long batches;
+	unsigned long purged_outbox, purged_inbox;
 };
 
 void hl_exchange_counters(const hl_exchange_t *x, struct hl_exchange_counters *c);

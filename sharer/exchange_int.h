@@ -33,6 +33,7 @@ struct hl_exchange {
 	char (*sensors)[HL_WIRE_NAME_MAX + 1];
 	size_t n_sensors;
 	uint64_t sensor_seq;
+	int64_t last_housekeeping;
 	struct hl_exchange_counters c;
 };
 

@@ -316,9 +316,30 @@ static int pump_peer(hl_exchange_t *x, struct xpeer *p, int64_t now)
 	return 0;
 }
 
+#define HOUSEKEEPING_US (60 * 1000000LL)
+
+/* Acked outbox rows are only history (the audit log keeps what was sent);
+ * a small outbox keeps its index in the page cache. Inbox ids must outlive
+ * any resend of their message. */
+static int housekeeping(hl_exchange_t *x, int64_t now)
+{
+	if (now - x->last_housekeeping < HOUSEKEEPING_US)
+		return 0;
+	x->last_housekeeping = now;
+	size_t po = 0, pi = 0;
+	int rc = hl_store_outbox_purge(x->o.store, now - HOUSEKEEPING_US, &po);
+	if (rc == 0)
+		rc = hl_store_inbox_purge(x->o.store, now - x->o.inbox_keep_us, &pi);
+	x->c.purged_outbox += po;
+	x->c.purged_inbox += pi;
+	if (rc != 0)
+		x->c.store_errors++;
+	return rc;
+}
+
 int hl_exchange_pump(hl_exchange_t *x, int64_t now)
 {
-	int first = 0;
+	int first = housekeeping(x, now);
 	for (size_t i = 0; i < x->n_peers; i++) {
 		if (x->peers[i].dealer == NULL && x->listener == NULL)
 			continue;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <zmq.h>
@@ -160,6 +161,10 @@ static void test_hundred_exactly_once(void **state)
 	assert_int_equal(h_status_int(&p->b, "exchange.sightings_peer"), 100);
 	assert_int_equal(h_status_int(&p->b, "exchange.rejected_total"), 0);
 	assert_int_equal(h_status_int(&p->a, "exchange.rejected_total"), 0);
+	assert_int_equal(h_status_int(&p->a, "exchange.acks_unknown"), 0);
+	assert_int_equal(h_status_int(&p->b, "exchange.acks_unknown"), 0);
+	/* Every sighting and the hello; more only if something was resent. */
+	assert_true(h_status_int(&p->a, "exchange.acks_received") >= 100 + 1);
 
 	/* Every sighting arrived once: one audit row per received message at
 	 * bravo; at alpha one per sensor record and one per first send. */
@@ -172,6 +177,19 @@ static void test_hundred_exactly_once(void **state)
 	assert_non_null(strstr(out, "\"origin\":\"peer:alpha\""));
 	assert_null(strstr(out, "\"origin\":\"local\""));
 	assert_non_null(strstr(out, "\"indicator_id\":\"ind-one-99\""));
+	free(out);
+	assert_int_equal(
+	        ctl(p, &p->b, &out, "sightings", "list", "--since", "2100-01-01T00:00:00Z", NULL),
+	        0);
+	assert_string_equal(out, "");
+	free(out);
+	assert_int_equal(ctl(p, &p->b, &out, "sightings", "list", "--limit", "7", NULL), 0);
+	assert_int_equal(count_lines(out), 7);
+	assert_non_null(strstr(out, " peer:alpha "));
+	free(out);
+	assert_int_equal(ctl(p, &p->b, &out, "sightings", "list", "--since", "never", NULL), 2);
+	free(out);
+	assert_int_equal(ctl(p, &p->b, &out, "bogus", NULL), 2);
 	free(out);
 	assert_int_equal(ctl(p, &p->a, &out, "peers", NULL), 0);
 	assert_non_null(strstr(out, "bravo"));
@@ -355,8 +373,18 @@ static void test_hostile_messages(void **state)
 	h_raw_send(s, env, body, strlen(body));
 	expect_ack(s, 0x18);
 
-	assert_int_equal(h_status_int(&p->b, "sightings"), 1);
-	assert_int_equal(h_status_int(&p->b, "exchange.sightings_peer"), 1);
+	/* A batch of three in one message. */
+	char batch[4096], l1[1024], l2[1024], l3[1024];
+	h_sighting_line(100, "raw", l1, sizeof l1);
+	h_sighting_line(101, "raw", l2, sizeof l2);
+	h_sighting_line(102, "raw", l3, sizeof l3);
+	snprintf(batch, sizeof batch, "{\"records\":[%s,%s,%s]}", l1, l2, l3);
+	envelope(env, sizeof env, 1, 0x19, "sightings", "alpha", "bravo");
+	h_raw_send(s, env, batch, strlen(batch));
+	expect_ack(s, 0x19);
+
+	assert_int_equal(h_status_int(&p->b, "sightings"), 4);
+	assert_int_equal(h_status_int(&p->b, "exchange.sightings_peer"), 4);
 	assert_int_equal(h_status_int(&p->b, "exchange.duplicates"), 1);
 	assert_int_equal(h_status_int(&p->b, "exchange.rejected.json"), 2);
 	assert_int_equal(h_status_int(&p->b, "exchange.rejected.type"), 1);
@@ -369,12 +397,81 @@ static void test_hostile_messages(void **state)
 	assert_int_equal(h_status_int(&p->b, "exchange.to_mismatch"), 1);
 	assert_true(h_log_has(&p->b, "refused message 00000000000000000000000000000015"));
 	assert_true(h_log_has(&p->b, "is not the authenticated peer"));
-	expect_audit_ok(p, &p->b, 1);
+	expect_audit_ok(p, &p->b, 2);
 
 	free(body);
 	zmq_close(s);
 	zmq_ctx_term(ctx);
 	h_stop(&p->b);
+}
+
+static int run_sharer(struct pair *p, char **err, ...)
+{
+	char *argv[16];
+	size_t n = 0;
+	argv[n++] = (char *)HOTLINE_SHARER_BIN;
+	va_list ap;
+	va_start(ap, err);
+	for (const char *a = va_arg(ap, const char *); a != NULL; a = va_arg(ap, const char *)) {
+		assert_true(n < 15);
+		argv[n++] = (char *)a;
+	}
+	va_end(ap);
+	argv[n] = NULL;
+	char *out = NULL;
+	int rc = h_run(&p->e, argv, &out, err);
+	free(out);
+	return rc;
+}
+
+/* The command line: usage, refusals at start, keygen never overwrites. */
+static void test_cli(void **state)
+{
+	struct pair *p = *state;
+	char *err = NULL;
+	assert_int_equal(run_sharer(p, &err, "--help", NULL), 0);
+	free(err);
+	assert_int_equal(run_sharer(p, &err, NULL), 2);
+	free(err);
+	assert_int_equal(run_sharer(p, &err, "frobnicate", NULL), 2);
+	assert_non_null(strstr(err, "unknown command \"frobnicate\""));
+	free(err);
+	assert_int_equal(run_sharer(p, &err, "run", NULL), 2);
+	free(err);
+	/* keygen refuses to overwrite a key. */
+	assert_int_equal(run_sharer(p, &err, "keygen", "-d", p->e.dir, "alpha", NULL), 1);
+	free(err);
+
+	/* A config error names the file and line. */
+	char bad[512];
+	h_path(&p->e, "bad.yaml", bad, sizeof bad);
+	FILE *f = fopen(bad, "w");
+	assert_non_null(f);
+	fputs("name: alpha\nstore: x.db\nagreement: agreement.yaml\nkeys:\n"
+	      "  secret_key_file: alpha.key\nlisten: 12\n",
+	      f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(run_sharer(p, &err, "run", "--config", bad, NULL), 1);
+	assert_non_null(strstr(err, "bad.yaml:6"));
+	free(err);
+
+	/* A secret key others may read is refused. */
+	char key[512];
+	h_path(&p->e, "alpha.key", key, sizeof key);
+	assert_int_equal(chmod(key, 0644), 0);
+	assert_int_equal(run_sharer(p, &err, "--config", p->a.config, NULL), 1);
+	assert_non_null(strstr(err, "alpha.key"));
+	free(err);
+	assert_int_equal(chmod(key, 0600), 0);
+
+	/* A second sharer on a running one's sockets is refused (here at its
+	 * listener; tests/unit/test_control.c covers the control socket). */
+	h_start(&p->a);
+	assert_int_equal(run_sharer(p, &err, "--config", p->a.config, NULL), 1);
+	assert_non_null(strstr(err, "already"));
+	free(err);
+	assert_int_equal(h_status_int(&p->a, "sightings"), 0);
+	h_stop(&p->a);
 }
 
 int main(void)
@@ -384,6 +481,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_unlisted_and_plaintext_refused, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_hostile_messages, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -233,6 +235,50 @@ static void test_ten_thousand(void **state)
 	h_stop(&p->b);
 }
 
+/* A sensor process: the link in a child, sending [from, from + n), exiting
+ * 0 once the sharer has ACKed them all. The test process has no threads
+ * when it forks (each control call's libzmq context is gone by then). */
+static pid_t sensor_process(struct pair *p, unsigned from, unsigned n)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid > 0)
+		return pid;
+	hl_sharer_link_t *l = sensor_link(p);
+	send_sightings(l, from, n);
+	int rc = hl_sharer_link_flush(l, H_DEADLINE_MS);
+	hl_sharer_link_destroy(&l);
+	_exit(rc == 0 ? 0 : 1);
+}
+
+/* 4d. The sensor is killed while 5,000 sightings flow; a new one sends
+ * 5,000 more. What the first had not had ACKed is lost with it (its queue
+ * is memory); everything alpha took reaches bravo exactly once. */
+static void test_kill_sensor(void **state)
+{
+	struct pair *p = *state;
+	h_start(&p->a);
+	h_start(&p->b);
+	struct h_party s1 = {.pid = sensor_process(p, 0, 5000)};
+	snprintf(s1.name, sizeof s1.name, "sensor");
+	h_wait_ge(&p->a, "sightings", 1000);
+	h_kill9(&s1);
+	struct h_party s2 = {.pid = sensor_process(p, 5000, 5000)};
+	snprintf(s2.name, sizeof s2.name, "sensor");
+	h_wait_ge(&p->a, "sightings", 6000);
+	int status = 0;
+	assert_int_equal(waitpid(s2.pid, &status, 0), s2.pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	long long k = h_status_int(&p->a, "sightings");
+	assert_true(k >= 6000 && k <= 10000);
+	expect_delivered(p, k);
+	print_message("kill -9 of the sensor: alpha had %lld of 10000 (the rest died un-ACKed "
+	              "with it)\n",
+	              k);
+	h_stop(&p->a);
+	h_stop(&p->b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +286,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_kill_alpha, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_kill_bravo, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_ten_thousand, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_kill_sensor, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,380 @@
+/* \summary: unit tests of the sensor's sharer link against a fake sharer (a ROUTER here)
+ *
+ * The fake sharer is a ZeroMQ ROUTER on ipc in a temporary directory, driven
+ * by the test thread: it receives what the link sends and answers ACKs and
+ * NACKs by hand. Every wait is a zmq_poll with a deadline.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <zmq.h>
+
+#include "hotline/err.h"
+#include "hotline/wire.h"
+#include "sharer_link.h"
+
+#define DEADLINE_MS 10000
+
+struct fake {
+	char dir[64];
+	char ep[128];
+	void *ctx;
+	void *router;
+};
+
+struct got {
+	char route[64];
+	size_t route_len;
+	struct hl_wire_envelope env;
+	json_t *body;
+};
+
+static void quiet_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	(void)level;
+	(void)msg;
+}
+
+static void fake_bind(struct fake *f)
+{
+	f->router = zmq_socket(f->ctx, ZMQ_ROUTER);
+	assert_non_null(f->router);
+	int linger = 0;
+	zmq_setsockopt(f->router, ZMQ_LINGER, &linger, sizeof linger);
+	assert_int_equal(zmq_bind(f->router, f->ep), 0);
+}
+
+static void fake_close(struct fake *f)
+{
+	if (f->router != NULL)
+		zmq_close(f->router);
+	f->router = NULL;
+}
+
+/* Unbind and wait for libzmq's I/O thread to report the listener closed
+ * (it removes the socket file first), so that the endpoint can be bound
+ * again without the old listener removing the new file. */
+static void fake_unbind(struct fake *f)
+{
+	char mon_ep[64];
+	snprintf(mon_ep, sizeof mon_ep, "inproc://fake-mon-%p", (void *)f);
+	assert_int_equal(zmq_socket_monitor(f->router, mon_ep, ZMQ_EVENT_CLOSED), 0);
+	void *mon = zmq_socket(f->ctx, ZMQ_PAIR);
+	assert_int_equal(zmq_connect(mon, mon_ep), 0);
+	assert_int_equal(zmq_unbind(f->router, f->ep), 0);
+	zmq_pollitem_t it = {.socket = mon, .events = ZMQ_POLLIN};
+	assert_int_equal(zmq_poll(&it, 1, DEADLINE_MS), 1);
+	zmq_msg_t m;
+	zmq_msg_init(&m);
+	assert_true(zmq_msg_recv(&m, mon, 0) >= 0);
+	uint16_t ev;
+	memcpy(&ev, zmq_msg_data(&m), sizeof ev);
+	assert_int_equal(ev, ZMQ_EVENT_CLOSED);
+	zmq_msg_close(&m);
+	zmq_socket_monitor(f->router, NULL, 0);
+	zmq_close(mon);
+	fake_close(f);
+}
+
+static int setup(void **state)
+{
+	struct fake *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/hl-link-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->ep, sizeof f->ep, "ipc://%s/s.sock", f->dir);
+	f->ctx = zmq_ctx_new();
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fake *f = *state;
+	fake_close(f);
+	zmq_ctx_term(f->ctx);
+	char p[128];
+	snprintf(p, sizeof p, "%s/s.sock", f->dir);
+	unlink(p);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static hl_sharer_link_t *link_new(struct fake *f, size_t queue_max, int resend_ms)
+{
+	struct hl_sharer_link_opts o = {.endpoint = f->ep,
+	                                .name = "s1",
+	                                .queue_max = queue_max,
+	                                .resend_ms = resend_ms,
+	                                .log = quiet_log};
+	char err[256];
+	hl_sharer_link_t *l = hl_sharer_link_new(&o, err, sizeof err);
+	if (l == NULL)
+		fail_msg("%s", err);
+	return l;
+}
+
+static void record(unsigned i, char *out, size_t outlen)
+{
+	int n = snprintf(
+	        out, outlen,
+	        "{\"first_seen\":\"2026-01-01T00:00:00.000000Z\","
+	        "\"last_seen\":\"2026-01-01T00:00:01.000000Z\",\"count\":%u,"
+	        "\"indicator\":{\"id\":\"i%u\",\"type\":\"domain\",\"value\":\"x.example\"},"
+	        "\"match\":{\"field\":\"dns.query\"}}",
+	        i + 1, i);
+	assert_true(n > 0 && (size_t)n < outlen);
+}
+
+static void send_n(hl_sharer_link_t *l, unsigned from, unsigned n)
+{
+	char line[512];
+	for (unsigned i = from; i < from + n; i++) {
+		record(i, line, sizeof line);
+		assert_int_equal(hl_sharer_link_send(l, line, strlen(line)), 0);
+	}
+}
+
+/* Receive one message at the fake sharer (false at the deadline). */
+static bool fake_recv(struct fake *f, struct got *g, int timeout_ms)
+{
+	memset(g, 0, sizeof *g);
+	zmq_pollitem_t it = {.socket = f->router, .events = ZMQ_POLLIN};
+	if (zmq_poll(&it, 1, timeout_ms) <= 0)
+		return false;
+	zmq_msg_t m[3];
+	for (int i = 0; i < 3; i++) {
+		zmq_msg_init(&m[i]);
+		assert_true(zmq_msg_recv(&m[i], f->router, 0) >= 0);
+		assert_int_equal(zmq_msg_more(&m[i]), i < 2);
+	}
+	g->route_len = zmq_msg_size(&m[0]);
+	assert_true(g->route_len < sizeof g->route);
+	memcpy(g->route, zmq_msg_data(&m[0]), g->route_len);
+	struct hl_wire_error we;
+	int rc = hl_wire_decode(zmq_msg_data(&m[1]), zmq_msg_size(&m[1]), zmq_msg_data(&m[2]),
+	                        zmq_msg_size(&m[2]), 0, &g->env, &g->body, &we);
+	if (rc != 0)
+		fail_msg("the link sent what the wire refuses: %s", we.msg);
+	for (int i = 0; i < 3; i++)
+		zmq_msg_close(&m[i]);
+	return true;
+}
+
+static void fake_reply(struct fake *f, const struct got *to, enum hl_wire_type type, json_t *body)
+{
+	struct hl_wire_envelope e;
+	assert_int_equal(hl_wire_envelope_init(&e, type, "sharer", "s1", 0, 0), 0);
+	char *env, *b;
+	size_t el, bl;
+	assert_int_equal(hl_wire_encode(&e, body, &env, &el, &b, &bl), 0);
+	json_decref(body);
+	assert_true(zmq_send(f->router, to->route, to->route_len, ZMQ_SNDMORE) >= 0);
+	assert_true(zmq_send(f->router, env, el, ZMQ_SNDMORE) >= 0);
+	assert_true(zmq_send(f->router, b, bl, 0) >= 0);
+	free(env);
+	free(b);
+}
+
+static void ack(struct fake *f, const struct got *g)
+{
+	const char *ids[1] = {g->env.id};
+	fake_reply(f, g, HL_WIRE_T_ACK, hl_wire_body_ack(ids, 1));
+}
+
+static unsigned count_of(const struct got *g)
+{
+	json_t *c = json_object_get(json_object_get(g->body, "record"), "count");
+	return (unsigned)json_integer_value(c);
+}
+
+static void test_invalid_lines(void **state)
+{
+	struct fake *f = *state;
+	hl_sharer_link_t *l = link_new(f, 0, 0);
+	static const char *bad[] = {"not json", "{}", "[1]",
+	                            "{\"first_seen\":\"2026-01-01T00:00:00Z\"}"};
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(hl_sharer_link_send(l, bad[i], strlen(bad[i])), HL_EINVAL);
+	/* Length is honoured: a valid record cut short is invalid. */
+	char line[512];
+	record(0, line, sizeof line);
+	assert_int_equal(hl_sharer_link_send(l, line, strlen(line) - 1), HL_EINVAL);
+	struct hl_sharer_link_stats st;
+	hl_sharer_link_stats(l, &st);
+	assert_int_equal(st.invalid, 5);
+	assert_int_equal(st.queued, 0);
+	assert_int_equal(hl_sharer_link_flush(l, 0), 0);
+	hl_sharer_link_destroy(&l);
+	assert_null(l);
+	hl_sharer_link_destroy(&l);
+}
+
+static void test_sent_and_acked_in_one_ack(void **state)
+{
+	struct fake *f = *state;
+	fake_bind(f);
+	hl_sharer_link_t *l = link_new(f, 0, 60000);
+	send_n(l, 0, 5);
+	struct got g[5];
+	const char *ids[5];
+	for (unsigned i = 0; i < 5; i++) {
+		assert_true(fake_recv(f, &g[i], DEADLINE_MS));
+		assert_int_equal(g[i].env.type, HL_WIRE_T_SIGHTING);
+		assert_string_equal(g[i].env.from, "s1");
+		assert_string_equal(g[i].env.to, "sharer");
+		assert_int_equal(count_of(&g[i]), i + 1); /* in order */
+		assert_int_equal(g[i].route_len, 2);      /* routing id = the name */
+		ids[i] = g[i].env.id;
+	}
+	fake_reply(f, &g[0], HL_WIRE_T_ACK, hl_wire_body_ack(ids, 5));
+	assert_int_equal(hl_sharer_link_flush(l, DEADLINE_MS), 0);
+	struct hl_sharer_link_stats st;
+	hl_sharer_link_stats(l, &st);
+	assert_int_equal(st.queued, 5);
+	assert_int_equal(st.sent, 5);
+	assert_int_equal(st.acked, 5);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(st.resent + st.dropped + st.refused, 0);
+	for (unsigned i = 0; i < 5; i++)
+		json_decref(g[i].body);
+	hl_sharer_link_destroy(&l);
+}
+
+/* The sharer is away: the queue keeps the newest queue_max records. */
+static void test_full_queue_drops_oldest(void **state)
+{
+	struct fake *f = *state;
+	hl_sharer_link_t *l = link_new(f, 4, 60000);
+	send_n(l, 0, 6);
+	struct hl_sharer_link_stats st;
+	hl_sharer_link_stats(l, &st);
+	assert_int_equal(st.dropped, 2);
+	assert_int_equal(st.pending, 4);
+	assert_int_equal(hl_sharer_link_flush(l, 0), HL_EAGAIN);
+	fake_bind(f);
+	for (unsigned i = 2; i < 6; i++) {
+		struct got g;
+		assert_true(fake_recv(f, &g, DEADLINE_MS));
+		assert_int_equal(count_of(&g), i + 1);
+		ack(f, &g);
+		json_decref(g.body);
+	}
+	assert_int_equal(hl_sharer_link_flush(l, DEADLINE_MS), 0);
+	hl_sharer_link_stats(l, &st);
+	assert_int_equal(st.acked, 4);
+	hl_sharer_link_destroy(&l);
+}
+
+/* A NACK "field" ends a record; "internal" means: again later. */
+static void test_nack(void **state)
+{
+	struct fake *f = *state;
+	fake_bind(f);
+	hl_sharer_link_t *l = link_new(f, 0, 200);
+	send_n(l, 0, 2);
+	struct got a, b, again;
+	assert_true(fake_recv(f, &a, DEADLINE_MS));
+	assert_true(fake_recv(f, &b, DEADLINE_MS));
+	fake_reply(f, &a, HL_WIRE_T_NACK, hl_wire_body_nack(a.env.id, HL_WIRE_E_FIELD, "bad", 0));
+	fake_reply(f, &b, HL_WIRE_T_NACK,
+	           hl_wire_body_nack(b.env.id, HL_WIRE_E_INTERNAL, "disk full", 0));
+	/* b comes again (resend_ms), under the same id; a never does. */
+	assert_true(fake_recv(f, &again, DEADLINE_MS));
+	assert_string_equal(again.env.id, b.env.id);
+	assert_int_equal(again.env.seq, b.env.seq);
+	ack(f, &again);
+	assert_int_equal(hl_sharer_link_flush(l, DEADLINE_MS), 0);
+	struct hl_sharer_link_stats st;
+	hl_sharer_link_stats(l, &st);
+	assert_int_equal(st.refused, 1);
+	assert_int_equal(st.acked, 1);
+	assert_true(st.resent >= 1);
+	json_decref(a.body);
+	json_decref(b.body);
+	json_decref(again.body);
+	hl_sharer_link_destroy(&l);
+}
+
+/* The sharer goes away with records un-ACKed and comes back: they are
+ * sent again at once (not after resend_ms, which is long here). */
+static void test_resend_after_reconnect(void **state)
+{
+	struct fake *f = *state;
+	fake_bind(f);
+	hl_sharer_link_t *l = link_new(f, 0, 600000);
+	send_n(l, 0, 3);
+	struct got g[3];
+	for (int i = 0; i < 3; i++) {
+		assert_true(fake_recv(f, &g[i], DEADLINE_MS));
+		json_decref(g[i].body);
+	}
+	fake_unbind(f);
+	fake_bind(f);
+	/* Each comes again, possibly twice (at-least-once): ACK what comes
+	 * until all three were seen. */
+	bool seen[3] = {false, false, false};
+	for (int n = 0; !(seen[0] && seen[1] && seen[2]); n++) {
+		assert_true(n < 12);
+		struct got r;
+		assert_true(fake_recv(f, &r, DEADLINE_MS));
+		bool known = false;
+		for (int i = 0; i < 3; i++)
+			if (strcmp(r.env.id, g[i].env.id) == 0)
+				known = seen[i] = true;
+		assert_true(known);
+		ack(f, &r);
+		json_decref(r.body);
+	}
+	assert_int_equal(hl_sharer_link_flush(l, DEADLINE_MS), 0);
+	struct hl_sharer_link_stats st;
+	hl_sharer_link_stats(l, &st);
+	assert_int_equal(st.acked, 3);
+	assert_int_equal(st.sent, 3);
+	assert_true(st.resent >= 3);
+	assert_true(st.disconnects >= 1);
+	hl_sharer_link_destroy(&l);
+}
+
+static void test_bad_options(void **state)
+{
+	(void)state;
+	char err[256];
+	struct hl_sharer_link_opts o = {.endpoint = "udp://x", .name = "s1"};
+	assert_null(hl_sharer_link_new(&o, err, sizeof err));
+	assert_non_null(strstr(err, "not ipc:// or tcp://"));
+	o.endpoint = "ipc:///tmp/x.sock";
+	o.name = "-bad";
+	assert_null(hl_sharer_link_new(&o, err, sizeof err));
+	o.name = "s1";
+	o.endpoint = "tcp://127.0.0.1:1";
+	assert_null(hl_sharer_link_new(&o, err, sizeof err));
+	assert_non_null(strstr(err, "tcp needs the sharer's public key"));
+	o.server_key_file = "/nonexistent/sharer.pub";
+	assert_null(hl_sharer_link_new(&o, err, sizeof err));
+	assert_non_null(strstr(err, "/nonexistent/sharer.pub"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_invalid_lines, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_sent_and_acked_in_one_ack, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_full_queue_drops_oldest, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_nack, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_resend_after_reconnect, setup, teardown),
+	        cmocka_unit_test(test_bad_options),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
