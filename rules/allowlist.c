@@ -6,7 +6,7 @@
  * values are entry indexes: exact strings and suffixes in name tables, CIDRs
  * in a prefix set. Values are canonicalised by hl_indicator_normalise so an
  * entry compares equal to indicators and observations in canonical form.
- * File formats: docs/formats-allowlist.md.
+ * File formats: docs/formats.md (Allowlists).
  */
 #include "hotline/allowlist.h"
 

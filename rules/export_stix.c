@@ -7,7 +7,7 @@
  * become STIX patterns; uri, content and regex, which STIX patterning
  * cannot express, use pattern types "hotline", "snort" and "pcre" in the
  * exact forms hl_parse_stix() reads back. Fields STIX has no place for ride
- * in x_hotline_* custom properties. Mapping: docs/formats-stix-misp.md.
+ * in x_hotline_* custom properties. Mapping: docs/formats.md (STIX and MISP).
  *
  * The bundle is streamed one object at a time (each dumped by jansson and
  * indented into place) so a large set is never held twice in memory.

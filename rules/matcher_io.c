@@ -1,4 +1,4 @@
-/* \summary: the .hlx file: a compiled matcher saved and loaded (docs/formats-hlx.md)
+/* \summary: the .hlx file: a compiled matcher saved and loaded (docs/formats.md (.hlx))
  *
  * Loading is the sensor's start-up and reload path, so it avoids JSON and
  * pattern compilation: indicators are compact binary records, the tables
@@ -33,7 +33,7 @@
 #define HLX_IND_FLAG_NOCASE 0x1u
 #define HLX_IND_FLAG_ID 0x2u
 #define HLX_IND_FLAG_DESC 0x4u
-#define HLX_IND_MIN 37 /* shortest indicator record: see formats-hlx.md */
+#define HLX_IND_MIN 37 /* shortest indicator record: see docs/formats.md (.hlx) */
 #define HLX_HS_MIN 256 /* shortest Hyperscan database accepted */
 #define HLX_FILE_MAX ((size_t)1 << 32)
 

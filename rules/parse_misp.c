@@ -6,7 +6,7 @@
  * e-mail addresses...) is counted and reported once per type per file, so a
  * feed of a million hashes gives one line, not a million. TLP comes from
  * "tlp:" tags, the strictest one winning. Mapping tables:
- * docs/formats-stix-misp.md.
+ * docs/formats.md (STIX and MISP).
  */
 #include <stdarg.h>
 #include <stdbool.h>

@@ -8,7 +8,7 @@
  * without changing its meaning, so the indicator is skipped with the reason.
  * The three non-STIX pattern types hl_write_stix() emits (snort content,
  * pcre, hotline uri) are read back so a round trip is exact.
- * Mapping and rules: docs/formats-stix-misp.md.
+ * Mapping and rules: docs/formats.md (STIX and MISP).
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -2,6 +2,7 @@
 #include "capture.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@ struct hl_capture {
 	const char *source;
 	uint64_t packet_no;  /* in the current source, 1-based once read */
 	uint64_t done_bytes; /* sizes of the files finished */
+	int fd;              /* live: pollable descriptor, or -1 */
 	struct hl_capture_stats stats;
 };
 
@@ -96,8 +98,17 @@ static int open_live(hl_capture_t *cap, char *err, size_t errlen)
 		pcap_close(p);
 		return rc == PCAP_ERROR_PERM_DENIED ? HL_EPERM : HL_EIO;
 	}
+	/* Non-blocking, with our own poll in hl_capture_next(): libpcap's
+	 * blocking read on Linux (TPACKET_V3, or immediate mode) can wait
+	 * forever on an idle link, and a stop request must be seen. */
+	if (pcap_setnonblock(p, 1, pcap_err) != 0) {
+		snprintf(err, errlen, "%s: cannot set non-blocking: %s", cfg->iface, pcap_err);
+		pcap_close(p);
+		return HL_EIO;
+	}
 	cap->pcap = p;
 	cap->source = cfg->iface;
+	cap->fd = pcap_get_selectable_fd(p);
 	return apply_filter(p, cfg->bpf, cfg->iface, err, errlen);
 }
 
@@ -113,6 +124,7 @@ hl_capture_t *hl_capture_open(const struct hl_capture_config *cfg, char *err, si
 		return NULL;
 	}
 	cap->cfg = *cfg;
+	cap->fd = -1;
 	int rc;
 	if (cfg->iface != NULL) {
 		rc = open_live(cap, err, errlen);
@@ -183,8 +195,16 @@ int hl_capture_next(hl_capture_t *cap, struct hl_frame *frame, char *err, size_t
 				file_position(cap);
 			return 1;
 		}
-		if (rc == 0 || (rc == PCAP_ERROR_BREAK && cap->cfg.iface != NULL))
+		if (rc == 0 || (rc == PCAP_ERROR_BREAK && cap->cfg.iface != NULL)) {
+			/* nothing ready: wait up to the read timeout, then let the
+			 * caller look at its flags (a signal cuts the wait short) */
+			if (cap->fd >= 0) {
+				struct pollfd pfd = {.fd = cap->fd, .events = POLLIN};
+				poll(&pfd, 1,
+				     cap->cfg.read_timeout_ms > 0 ? cap->cfg.read_timeout_ms : 100);
+			}
 			return HL_EAGAIN;
+		}
 		if (cap->cfg.iface != NULL) {
 			snprintf(err, errlen, "%s: capture failed: %s", cap->source,
 			         pcap_geterr(cap->pcap));

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -156,7 +157,24 @@ static void free_slots(struct worker_slot *slots, unsigned n)
 	free(slots);
 }
 
+static int start_worker_threads(const struct hl_engine_config *cfg, struct worker_slot *slots,
+                                FILE *log);
+
+/* Workers are started with every signal blocked, so SIGINT/SIGTERM/SIGHUP
+ * land in the reader thread: that interrupts its blocking capture read
+ * (live capture in immediate mode waits without a timeout). */
 static int start_workers(const struct hl_engine_config *cfg, struct worker_slot *slots, FILE *log)
+{
+	sigset_t all, saved;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &saved);
+	int rc = start_worker_threads(cfg, slots, log);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	return rc;
+}
+
+static int start_worker_threads(const struct hl_engine_config *cfg, struct worker_slot *slots,
+                                FILE *log)
 {
 	for (unsigned i = 0; i < cfg->workers; i++) {
 		slots[i].worker = hl_worker_new(&cfg->worker, i);

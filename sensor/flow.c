@@ -524,3 +524,14 @@ void hl_flow_table_stats(const struct hl_flow_table *tbl, struct hl_flow_stats *
 {
 	*out = tbl->st;
 }
+
+void hl_flow_table_foreach(struct hl_flow_table *tbl, hl_flow_visit_fn fn, void *ctx)
+{
+	for (int c = 0; c < HL_FLOW_T_COUNT; c++) {
+		for (uint32_t idx = tbl->head[c]; idx != 0;) {
+			struct hl_flow *f = flow_at(tbl, idx);
+			idx = f->next; /* read first: fn must not end flows, but may look */
+			fn(ctx, f);
+		}
+	}
+}

@@ -210,6 +210,12 @@ size_t hl_flow_table_expire(struct hl_flow_table *tbl, int64_t now, size_t max);
  * table. The table stays usable. */
 void hl_flow_table_flush(struct hl_flow_table *tbl);
 
+/* Call fn for every live flow (any order). fn may change the flow's user
+ * area but must not call into the table. For work that touches every flow
+ * at once, such as closing payload streams when the matcher changes. */
+typedef void (*hl_flow_visit_fn)(void *ctx, struct hl_flow *flow);
+void hl_flow_table_foreach(struct hl_flow_table *tbl, hl_flow_visit_fn fn, void *ctx);
+
 /* A copy of the counters. */
 void hl_flow_table_stats(const struct hl_flow_table *tbl, struct hl_flow_stats *out);
 

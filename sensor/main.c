@@ -42,6 +42,8 @@ struct options {
 	bool deterministic;
 	bool quiet;
 	char sensor_name[256];
+	struct hl_evidence_config evidence;
+	const char *geoip, *asn, *home_net;
 };
 
 static void usage(FILE *out)
@@ -75,6 +77,16 @@ static void usage(FILE *out)
 	      "  -w, --workers N          worker threads (default: cores - 1, at least 1)\n"
 	      "      --max-flows N        flows per worker (65536)\n"
 	      "      --stream-depth BYTES payload scanned per TCP direction, 0 = all (1048576)\n"
+	      "enrichment:\n"
+	      "      --geoip FILE         MaxMind City or Country database\n"
+	      "      --asn FILE           MaxMind ASN database\n"
+	      "      --home-net CIDR,...  your networks: the other endpoint is enriched\n"
+	      "evidence:\n"
+	      "      --evidence-dir DIR   write each sighting's flow packets as DIR/<sha256>.pcap\n"
+	      "      --evidence-max-bytes N  disk cap, oldest files removed first (1 GiB)\n"
+	      "      --evidence-packets-before N  packets kept before the match (16)\n"
+	      "      --evidence-packets-after N   packets added after it (16)\n"
+	      "      --evidence-memory N  bytes of kept packets per worker (32 MiB)\n"
 	      "stats:\n"
 	      "      --stats-interval S   print stats every S seconds (0: only at exit)\n"
 	      "      --stats-json         stats as JSON lines\n"
@@ -106,7 +118,11 @@ static void install_signals(void)
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* SIGHUP only raises a flag: restart the read it lands in, or a
+	 * replay from a pipe would see a short read and end. SIGINT/SIGTERM
+	 * are meant to cut reads short. */
 	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -148,6 +164,14 @@ enum {
 	OPT_STATS_INTERVAL,
 	OPT_STATS_JSON,
 	OPT_VERSION,
+	OPT_EVIDENCE_DIR,
+	OPT_EVIDENCE_MAX,
+	OPT_EVIDENCE_BEFORE,
+	OPT_EVIDENCE_AFTER,
+	OPT_EVIDENCE_MEMORY,
+	OPT_GEOIP,
+	OPT_ASN,
+	OPT_HOME_NET,
 };
 
 static const struct option long_options[] = {
@@ -175,6 +199,14 @@ static const struct option long_options[] = {
         {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"stats-json", no_argument, NULL, OPT_STATS_JSON},
         {"version", no_argument, NULL, OPT_VERSION},
+        {"evidence-dir", required_argument, NULL, OPT_EVIDENCE_DIR},
+        {"evidence-max-bytes", required_argument, NULL, OPT_EVIDENCE_MAX},
+        {"evidence-packets-before", required_argument, NULL, OPT_EVIDENCE_BEFORE},
+        {"evidence-packets-after", required_argument, NULL, OPT_EVIDENCE_AFTER},
+        {"evidence-memory", required_argument, NULL, OPT_EVIDENCE_MEMORY},
+        {"geoip", required_argument, NULL, OPT_GEOIP},
+        {"asn", required_argument, NULL, OPT_ASN},
+        {"home-net", required_argument, NULL, OPT_HOME_NET},
         {NULL, 0, NULL, 0},
 };
 
@@ -278,6 +310,38 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_STATS_JSON:
 			e->stats_json = true;
 			break;
+		case OPT_GEOIP:
+			o->geoip = optarg;
+			break;
+		case OPT_ASN:
+			o->asn = optarg;
+			break;
+		case OPT_HOME_NET:
+			o->home_net = optarg;
+			break;
+		case OPT_EVIDENCE_DIR:
+			o->evidence.dir = optarg;
+			break;
+		case OPT_EVIDENCE_MAX:
+			if (!parse_u64(optarg, UINT64_MAX, &v) || v == 0)
+				return bad_value("--evidence-max-bytes", optarg);
+			o->evidence.max_bytes = v;
+			break;
+		case OPT_EVIDENCE_BEFORE:
+			if (!parse_u64(optarg, HL_EVIDENCE_MAX_PACKETS, &v))
+				return bad_value("--evidence-packets-before", optarg);
+			o->evidence.packets_before = (uint32_t)v;
+			break;
+		case OPT_EVIDENCE_AFTER:
+			if (!parse_u64(optarg, HL_EVIDENCE_MAX_PACKETS, &v))
+				return bad_value("--evidence-packets-after", optarg);
+			o->evidence.packets_after = (uint32_t)v;
+			break;
+		case OPT_EVIDENCE_MEMORY:
+			if (!parse_u64(optarg, UINT64_MAX, &v) || v == 0)
+				return bad_value("--evidence-memory", optarg);
+			o->evidence.worker_memory = v;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -360,6 +424,8 @@ int main(int argc, char **argv)
 {
 	static struct options o;
 	hl_engine_config_init(&o.engine);
+	hl_evidence_config_init(&o.evidence);
+	o.evidence.log = stderr;
 	o.engine.workers = (unsigned)default_workers();
 	if (gethostname(o.sensor_name, sizeof o.sensor_name - 1) != 0)
 		snprintf(o.sensor_name, sizeof o.sensor_name, "sensor");
@@ -389,7 +455,32 @@ int main(int argc, char **argv)
 		outs[n_outs++] = expect_sink;
 	}
 
+	hl_evidence_store_t *evidence = NULL;
+	hl_enrich_t *enrich = NULL;
+	hl_home_net_t *home = NULL;
+	char err[512];
+	if (o.home_net != NULL && (home = hl_home_net_parse(o.home_net, err, sizeof err)) == NULL) {
+		fprintf(stderr, "hotline-sensor: %s\n", err);
+		goto out;
+	}
+	if ((o.geoip != NULL || o.asn != NULL) &&
+	    (enrich = hl_enrich_open(o.geoip, o.asn, err, sizeof err)) == NULL) {
+		fprintf(stderr, "hotline-sensor: %s\n", err);
+		goto out;
+	}
+	if (o.evidence.dir != NULL) {
+		int code = 0;
+		evidence = hl_evidence_store_open(&o.evidence, &code);
+		if (evidence == NULL) {
+			fprintf(stderr, "hotline-sensor: evidence directory %s: %s\n",
+			        o.evidence.dir, hl_strerror(code));
+			goto out;
+		}
+	}
 	install_signals();
+	o.engine.worker.evidence = evidence;
+	o.engine.worker.enrich = enrich;
+	o.engine.worker.home_net = home;
 	o.engine.worker.matcher = matcher;
 	o.engine.worker.outputs = outs;
 	o.engine.worker.n_outputs = n_outs;
@@ -421,6 +512,9 @@ int main(int argc, char **argv)
 out:
 	for (size_t i = 0; i < n_outs; i++)
 		hl_output_close(&outs[i]);
+	hl_evidence_store_close(&evidence);
+	hl_enrich_close(&enrich);
+	hl_home_net_destroy(&home);
 	hl_matcher_destroy(&matcher);
 	return status;
 }

@@ -23,8 +23,11 @@ static void on_flow_end(void *ctx, struct hl_flow *flow, enum hl_flow_end_reason
 	hl_worker_t *w = ctx;
 	struct flow_state *fs = flow->user;
 	hl_worker_end_apps(w, flow);
+	if (fs->evidence != NULL && hl_evidence_finish(fs->evidence) == 1)
+		hl_worker_evidence_ready(w, flow);
 	hl_worker_final_sightings(w, flow);
 	hl_worker_free_sightings(fs);
+	hl_evidence_flow_destroy(&fs->evidence);
 }
 
 hl_worker_t *hl_worker_new(const struct hl_worker_config *cfg, unsigned index)
@@ -44,6 +47,16 @@ hl_worker_t *hl_worker_new(const struct hl_worker_config *cfg, unsigned index)
 	w->scratch = hl_scratch_new(cfg->matcher);
 	if (w->scratch == NULL)
 		goto fail;
+	if (cfg->enrich != NULL) {
+		w->enrich_cache = hl_enrich_cache_new(4096);
+		if (w->enrich_cache == NULL)
+			goto fail;
+	}
+	if (cfg->evidence != NULL) {
+		w->evidence = hl_evidence_worker_new(cfg->evidence);
+		if (w->evidence == NULL)
+			goto fail;
+	}
 	for (size_t i = 0; i < hl_matcher_count(cfg->matcher); i++) {
 		enum hl_ind_type t = hl_matcher_indicator(cfg->matcher, (uint32_t)i)->type;
 		if (t == HL_IND_CONTENT || t == HL_IND_REGEX)
@@ -63,6 +76,8 @@ void hl_worker_destroy(hl_worker_t **w_p)
 	if (w->flows != NULL)
 		hl_flow_table_flush(w->flows); /* frees per-flow state; no output after flush */
 	hl_flow_table_destroy(&w->flows);
+	hl_evidence_worker_destroy(&w->evidence);
+	hl_enrich_cache_destroy(&w->enrich_cache);
 	hl_decoder_destroy(&w->decoder);
 	hl_scratch_destroy(&w->scratch);
 	free(w);
@@ -87,6 +102,14 @@ void hl_worker_process(hl_worker_t *w, const struct hl_frame *frame)
 	if (flow == NULL)
 		return;
 	w->st.decoded++;
+	struct flow_state *fs = flow->user;
+	if (w->evidence != NULL) {
+		/* before matching, so the packet that matches is in the file */
+		if (fs->evidence == NULL && created)
+			fs->evidence = hl_evidence_flow_new(w->evidence);
+		if (fs->evidence != NULL && hl_evidence_add_packet(fs->evidence, frame) == 1)
+			hl_worker_evidence_ready(w, flow);
+	}
 	if (created)
 		hl_worker_match_addresses(w, flow, pkt.ts);
 	if (pkt.proto == 6)
@@ -107,4 +130,8 @@ void hl_worker_stats(const hl_worker_t *w, struct hl_worker_stats *st)
 	hl_flow_table_stats(w->flows, &st->flow);
 	st->tcp = w->reorder.st;
 	st->app_memory = w->app_memory;
+	if (w->evidence != NULL)
+		hl_evidence_worker_stats(w->evidence, &st->evidence);
+	if (w->enrich_cache != NULL)
+		hl_enrich_cache_stats(w->enrich_cache, &st->enrich);
 }

@@ -14,6 +14,9 @@
 
 #include "capture.h"
 #include "decode_stats.h"
+#include "enrich.h"
+#include "evidence.h"
+#include "home_net.h"
 #include "extract_dns.h"
 #include "extract_http.h"
 #include "extract_tls.h"
@@ -33,8 +36,11 @@ struct hl_worker_config {
 	bool sighting_updates; /* also emit the end-of-flow record */
 	struct hl_decoder_config decoder;
 	struct hl_flow_config flow;
-	size_t app_memory_max; /* bytes of extractor state per worker */
-	uint64_t stream_depth; /* payload bytes scanned per TCP direction; 0 = all */
+	size_t app_memory_max;         /* bytes of extractor state per worker */
+	uint64_t stream_depth;         /* payload bytes scanned per TCP direction; 0 = all */
+	hl_evidence_store_t *evidence; /* --evidence-dir; NULL: no evidence */
+	const hl_enrich_t *enrich;     /* --geoip/--asn; NULL: no enrichment */
+	const hl_home_net_t *home_net; /* --home-net; may be NULL */
 };
 
 void hl_worker_config_init(struct hl_worker_config *cfg);
@@ -52,6 +58,8 @@ struct hl_worker_stats {
 	struct hl_decode_stats decode;
 	struct hl_flow_stats flow;
 	struct hl_tcp_reorder_stats tcp;
+	struct hl_evidence_worker_stats evidence;
+	struct hl_enrich_stats enrich;
 	struct hl_dns_stats dns;
 	struct hl_http_stats http;
 	struct hl_tls_stats tls;

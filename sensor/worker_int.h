@@ -3,6 +3,7 @@
 #define HOTLINE_SENSOR_WORKER_INT_H
 
 #include "extract.h"
+#include "evidence.h"
 #include "extract_tls.h"
 #include "sighting.h"
 #include "tcp_reorder.h"
@@ -17,9 +18,13 @@ enum app_proto {
 	APP_NONE, /* given up, or not inspected */
 };
 
-/* One (indicator, flow) pair seen so far. */
+/* One (indicator, flow) pair seen so far. The indicator is copied: the
+ * flow may outlive the matcher generation that found it (hot reload). */
 struct flow_sighting {
-	uint32_t indicator;
+	struct hl_indicator ind;
+	uint64_t generation; /* matcher generation of index */
+	uint32_t index;      /* indicator index in that generation */
+	bool pending;        /* first record held back until the evidence exists */
 	enum hl_field field;
 	char *value; /* observed value (NULL for payload and address matches) */
 	size_t value_len;
@@ -50,6 +55,7 @@ struct flow_state {
 	struct flow_sighting *sightings;
 	uint32_t n_sightings, cap_sightings;
 	struct flow_tls *tls;
+	hl_evidence_flow_t *evidence; /* packets kept for evidence (NULL: off) */
 };
 
 struct hl_worker {
@@ -59,6 +65,9 @@ struct hl_worker {
 	struct hl_flow_table *flows;
 	struct hl_tcp_reorder reorder;
 	hl_scratch_t *scratch;
+	uint64_t generation; /* of cfg.matcher (hot reload bumps it) */
+	hl_evidence_worker_t *evidence;
+	hl_enrich_cache_t *enrich_cache;
 	bool has_payload_rules;
 	size_t app_memory;
 	struct hl_worker_stats st;
@@ -86,6 +95,8 @@ void hl_worker_match_observation(hl_worker_t *w, struct hl_flow *flow, enum hl_f
                                  const char *value, size_t len, int64_t ts);
 void hl_worker_final_sightings(hl_worker_t *w, struct hl_flow *flow);
 void hl_worker_free_sightings(struct flow_state *fs);
+/* The flow's evidence is complete: write the records held back for it. */
+void hl_worker_evidence_ready(hl_worker_t *w, struct hl_flow *flow);
 
 /* worker_app.c */
 void hl_worker_udp(hl_worker_t *w, struct hl_flow *flow, const struct hl_packet *p);

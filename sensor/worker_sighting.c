@@ -33,7 +33,7 @@ static void emit(hl_worker_t *w, const struct hl_flow *flow, const struct flow_s
 	s.last_seen = fsg->last_seen;
 	s.count = fsg->count;
 	s.final = final;
-	s.indicator = hl_matcher_indicator(w->cfg.matcher, fsg->indicator);
+	s.indicator = &fsg->ind;
 	s.field = fsg->field;
 	s.value = fsg->value;
 	s.value_len = fsg->value_len;
@@ -47,6 +47,11 @@ static void emit(hl_worker_t *w, const struct hl_flow *flow, const struct flow_s
 		memcpy(s.tls.ja3_hash, fs->tls->ja3_hash, sizeof s.tls.ja3_hash);
 		memcpy(s.tls.ja4, fs->tls->ja4, sizeof s.tls.ja4);
 	}
+	/* per record, not per packet; the worker's cache absorbs repeats */
+	if (w->cfg.enrich != NULL)
+		hl_enrich_sighting(w->cfg.enrich, w->enrich_cache, w->cfg.home_net, &s);
+	if (fs->evidence != NULL)
+		hl_evidence_to_sighting(hl_evidence_result(fs->evidence), &s.evidence);
 	char *line = hl_sighting_to_json(&s, w->cfg.sensor_name);
 	if (line == NULL) {
 		w->st.output_errors++;
@@ -64,11 +69,15 @@ static void emit(hl_worker_t *w, const struct hl_flow *flow, const struct flow_s
 		w->st.sightings++;
 }
 
-static struct flow_sighting *find(struct flow_state *fs, uint32_t indicator)
+/* The same indicator across generations is the same id. */
+static struct flow_sighting *find(struct flow_state *fs, uint64_t generation, uint32_t index,
+                                  const char *id)
 {
 	for (uint32_t i = 0; i < fs->n_sightings; i++) {
-		if (fs->sightings[i].indicator == indicator)
-			return &fs->sightings[i];
+		struct flow_sighting *fsg = &fs->sightings[i];
+		if (fsg->generation == generation ? fsg->index == index
+		                                  : strcmp(fsg->ind.id, id) == 0)
+			return fsg;
 	}
 	return NULL;
 }
@@ -85,6 +94,7 @@ static struct flow_sighting *add(struct flow_state *fs)
 	}
 	struct flow_sighting *fsg = &fs->sightings[fs->n_sightings++];
 	memset(fsg, 0, sizeof *fsg);
+	hl_indicator_init(&fsg->ind);
 	return fsg;
 }
 
@@ -92,7 +102,9 @@ int hl_worker_on_match(void *ctx, const struct hl_match *m)
 {
 	struct match_ctx *mc = ctx;
 	struct flow_state *fs = mc->flow->user;
-	struct flow_sighting *fsg = find(fs, m->indicator);
+	hl_worker_t *w = mc->w;
+	const struct hl_indicator *ind = hl_matcher_indicator(w->cfg.matcher, m->indicator);
+	struct flow_sighting *fsg = find(fs, w->generation, m->indicator, ind->id);
 	if (fsg != NULL) {
 		fsg->count++;
 		if (mc->ts > fsg->last_seen)
@@ -100,11 +112,14 @@ int hl_worker_on_match(void *ctx, const struct hl_match *m)
 		return 0;
 	}
 	fsg = add(fs);
-	if (fsg == NULL) {
-		mc->w->st.output_errors++;
+	if (fsg == NULL || hl_indicator_copy(&fsg->ind, ind) != 0) {
+		if (fsg != NULL)
+			fs->n_sightings--;
+		w->st.output_errors++;
 		return 0;
 	}
-	fsg->indicator = m->indicator;
+	fsg->generation = w->generation;
+	fsg->index = m->indicator;
 	fsg->field = m->field;
 	fsg->first_seen = fsg->last_seen = mc->ts;
 	fsg->count = 1;
@@ -120,8 +135,23 @@ int hl_worker_on_match(void *ctx, const struct hl_match *m)
 		fsg->has_offset = true;
 		fsg->offset = mc->offset_base + m->offset;
 	}
-	emit(mc->w, mc->flow, fsg, false);
+	/* With evidence on, the first record waits for the pcap it names. */
+	if (fs->evidence != NULL && hl_evidence_trigger(fs->evidence) == 0)
+		fsg->pending = true;
+	else
+		emit(w, mc->flow, fsg, false);
 	return 0;
+}
+
+void hl_worker_evidence_ready(hl_worker_t *w, struct hl_flow *flow)
+{
+	struct flow_state *fs = flow->user;
+	for (uint32_t i = 0; i < fs->n_sightings; i++) {
+		if (fs->sightings[i].pending) {
+			fs->sightings[i].pending = false;
+			emit(w, flow, &fs->sightings[i], false);
+		}
+	}
 }
 
 void hl_worker_match_addresses(hl_worker_t *w, struct hl_flow *flow, int64_t ts)
@@ -153,6 +183,8 @@ void hl_worker_match_observation(hl_worker_t *w, struct hl_flow *flow, enum hl_f
 void hl_worker_final_sightings(hl_worker_t *w, struct hl_flow *flow)
 {
 	struct flow_state *fs = flow->user;
+	/* evidence that never completed: the held records go out without it */
+	hl_worker_evidence_ready(w, flow);
 	if (!w->cfg.sighting_updates)
 		return;
 	for (uint32_t i = 0; i < fs->n_sightings; i++) {
@@ -168,8 +200,10 @@ void hl_worker_final_sightings(hl_worker_t *w, struct hl_flow *flow)
 
 void hl_worker_free_sightings(struct flow_state *fs)
 {
-	for (uint32_t i = 0; i < fs->n_sightings; i++)
+	for (uint32_t i = 0; i < fs->n_sightings; i++) {
 		free(fs->sightings[i].value);
+		hl_indicator_clear(&fs->sightings[i].ind);
+	}
 	free(fs->sightings);
 	fs->sightings = NULL;
 	fs->n_sightings = fs->cap_sightings = 0;

@@ -68,7 +68,7 @@ int hl_matcher_compile(const hl_iset_t *set, const struct hl_compile_opts *opts,
                        struct hl_compile_stats *stats, struct hl_diag *diag);
 void hl_matcher_destroy(hl_matcher_t **m_p);
 
-/* Serialised form (.hlx, docs/formats-hlx.md): header, indicators,
+/* Serialised form (.hlx, docs/formats.md (.hlx)): header, indicators,
  * allowlist, Hyperscan databases. Loading validates every length and
  * checksum; a corrupt or foreign file is HL_EFORMAT with a reason through
  * diag. Save writes PATH.tmp and renames it over PATH. */

@@ -231,6 +231,35 @@ static void ipv4_and_ipv6(void **state)
 	hl_flow_table_destroy(&t);
 }
 
+static void count_visit(void *ctx, struct hl_flow *flow)
+{
+	(void)flow;
+	(*(int *)ctx)++;
+}
+
+static void foreach_visits_every_live_flow(void **state)
+{
+	(void)state;
+	struct ends e = {0};
+	struct hl_flow_table *t = table(0, &e);
+	int visits = 0;
+	hl_flow_table_foreach(t, count_visit, &visits);
+	assert_int_equal(visits, 0);
+	struct hl_packet u = pkt("10.0.0.1", 1000, "10.0.0.2", 53, 17, 0, T0);
+	struct hl_packet c = tcp("10.0.0.1", 1001, "10.0.0.2", 80, SYN, T0);
+	struct hl_packet i = pkt("10.0.0.1", 0, "10.0.0.3", 0, 47, 0, T0);
+	look(t, &u, 0, true);
+	look(t, &c, 0, true);
+	look(t, &i, 0, true);
+	hl_flow_table_foreach(t, count_visit, &visits);
+	assert_int_equal(visits, 3);
+	hl_flow_table_flush(t);
+	visits = 0;
+	hl_flow_table_foreach(t, count_visit, &visits);
+	assert_int_equal(visits, 0);
+	hl_flow_table_destroy(&t);
+}
+
 static void no_key(void **state)
 {
 	(void)state;
@@ -660,6 +689,7 @@ int main(void)
 	        cmocka_unit_test(vlans_separate),
 	        cmocka_unit_test(ipv4_and_ipv6),
 	        cmocka_unit_test(no_key),
+	        cmocka_unit_test(foreach_visits_every_live_flow),
 	        cmocka_unit_test(timeouts_by_proto),
 	        cmocka_unit_test(expire_bounded_and_on_lookup),
 	        cmocka_unit_test(tcp_port_reuse),
