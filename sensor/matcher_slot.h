@@ -11,6 +11,21 @@
  * set, and the old set is freed only after every worker has moved on
  * (Suricata's detect-engine reload, with references instead of a wait).
  *
+ * A worker, per packet (or batch):
+ *
+ *     if (hl_matcher_slot_generation(slot) != w->gen_number) {
+ *             hl_matcher_gen_t *g = hl_matcher_slot_acquire(slot);
+ *             hl_scratch_grow(w->scratch, hl_matcher_gen_matcher(g));
+ *             ... close streams opened on the old matcher, reopen on g's ...
+ *             hl_matcher_gen_release(&w->gen);
+ *             w->gen = g;
+ *             w->gen_number = hl_matcher_gen_number(g);
+ *     }
+ *
+ * (a scratch must be grown for a matcher before it is used with it; if
+ * that fails, release g and stay on the old generation. A stream must be
+ * closed before the matcher it was opened on is released.)
+ *
  * Threads: any thread may call any function at any time, except that
  * hl_matcher_slot_destroy() must not race with acquire/publish on the same
  * slot. Generations stay valid after the slot is destroyed until released.

@@ -101,6 +101,8 @@ static void wake(struct hl_reload *r)
 
 void hl_reload_request(hl_reload_t *r)
 {
+	if (r == NULL)
+		return;
 	int saved = errno;
 	atomic_fetch_add_explicit(&r->requests, 1, memory_order_relaxed);
 	atomic_fetch_or(&r->files_why, WHY_REQUEST);
@@ -111,6 +113,8 @@ void hl_reload_request(hl_reload_t *r)
 
 void hl_reload_stop(hl_reload_t *r)
 {
+	if (r == NULL)
+		return;
 	int saved = errno;
 	atomic_store(&r->stop, true);
 	wake(r);

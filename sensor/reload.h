@@ -70,7 +70,7 @@ void hl_reload_destroy(hl_reload_t **r_p);
 
 /* Ask for a reload of the configured files. Async-signal-safe (atomics and
  * one write(2) to an eventfd; errno is preserved): call it from a SIGHUP
- * handler. */
+ * handler. r NULL: nothing happens. */
 void hl_reload_request(hl_reload_t *r);
 /* Ask the thread to end without waiting (async-signal-safe); a load in
  * progress is discarded when it returns. hl_reload_destroy still joins. */

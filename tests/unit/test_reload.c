@@ -211,6 +211,8 @@ static void config_is_checked(void **state)
 	cfg.watch = true;
 	assert_null(hl_reload_new(&cfg, e->slot));
 	hl_reload_destroy(NULL);
+	hl_reload_request(NULL);
+	hl_reload_stop(NULL);
 	hl_reload_t *none = NULL;
 	hl_reload_destroy(&none);
 
