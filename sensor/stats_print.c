@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "stats_print.h"
 
 static uint64_t decode_kind_total(const struct hl_decode_stats *d, enum hl_decode_kind kind)
 {
@@ -64,7 +65,18 @@ static uint64_t tls_malformed(const struct hl_worker_stats *t)
 	return sum(t->tls.malformed, HL_TLS_MALFORMED_COUNT);
 }
 
-static void print_json(const struct hl_engine_result *r, bool final, FILE *out)
+static json_t *link_json(const struct hl_sharer_link_stats *l)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "queued",
+	                 (json_int_t)l->queued, "sent", (json_int_t)l->sent, "acked",
+	                 (json_int_t)l->acked, "resent", (json_int_t)l->resent, "pending",
+	                 (json_int_t)l->pending, "dropped", (json_int_t)l->dropped, "refused",
+	                 (json_int_t)l->refused, "invalid", (json_int_t)l->invalid, "disconnects",
+	                 (json_int_t)l->disconnects);
+}
+
+static void print_json(const struct hl_engine_result *r, const struct hl_sharer_link_stats *link,
+                       bool final, FILE *out)
 {
 	const struct hl_worker_stats *t = &r->total;
 	double secs = r->seconds > 0 ? r->seconds : 1e-9;
@@ -95,6 +107,8 @@ static void print_json(const struct hl_engine_result *r, bool final, FILE *out)
 	        "input_errors", (json_int_t)r->input_errors);
 	if (o == NULL)
 		return;
+	if (link != NULL)
+		json_object_set_new(o, "sharer", link_json(link));
 	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (line != NULL)
 		fprintf(out, "%s\n", line);
@@ -104,8 +118,15 @@ static void print_json(const struct hl_engine_result *r, bool final, FILE *out)
 
 void hl_engine_print_stats(const struct hl_engine_result *r, bool json, bool final, FILE *out)
 {
+	hl_sensor_print_stats(r, NULL, json, final, out);
+}
+
+void hl_sensor_print_stats(const struct hl_engine_result *r,
+                           const struct hl_sharer_link_stats *link, bool json, bool final,
+                           FILE *out)
+{
 	if (json) {
-		print_json(r, final, out);
+		print_json(r, link, final, out);
 		return;
 	}
 	const struct hl_worker_stats *t = &r->total;
@@ -155,4 +176,11 @@ void hl_engine_print_stats(const struct hl_engine_result *r, bool json, bool fin
 	fprintf(out, "  sightings: %llu (+%llu end-of-flow updates), output errors %llu%s\n",
 	        (unsigned long long)t->sightings, (unsigned long long)t->updates,
 	        (unsigned long long)t->output_errors, r->input_errors ? ", INPUT ERRORS" : "");
+	if (link != NULL)
+		fprintf(out,
+		        "  sharer: queued %lu, sent %lu, acked %lu, resent %lu, pending %lu; "
+		        "dropped "
+		        "%lu, refused %lu, invalid %lu; disconnects %lu\n",
+		        link->queued, link->sent, link->acked, link->resent, link->pending,
+		        link->dropped, link->refused, link->invalid, link->disconnects);
 }
