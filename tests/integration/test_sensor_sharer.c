@@ -622,6 +622,109 @@ static void test_kill9_sensor(void **state)
 	h_stop(&w->b);
 }
 
+/* ---- 5. --config FILE: the file's sharer, the command line over it ---- */
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Run hotline-sensor with argv (after the program); its exit code, stderr. */
+static int run_sensor(const struct world *w, const char *const *args, char **err)
+{
+	char *argv[32] = {(char *)HOTLINE_SENSOR_BIN};
+	size_t n = 1;
+	for (; args[n - 1] != NULL && n < 31; n++)
+		argv[n] = (char *)args[n - 1];
+	argv[n] = NULL;
+	return h_run(&w->e, argv, NULL, err);
+}
+
+static void test_config_file(void **state)
+{
+	struct world *w = *state;
+	h_start(&w->a);
+	h_start(&w->b);
+	char cfg[512], text[2048], out[512], other[512];
+	h_path(&w->e, "sensor.yaml", cfg, sizeof cfg);
+	h_path(&w->e, "cfg.jsonl", out, sizeof out);
+	h_path(&w->e, "other.jsonl", other, sizeof other);
+	snprintf(text, sizeof text,
+	         "version: 1\n"
+	         "read: %stls_sni.pcap\n"
+	         "rules:\n  - %s\n"
+	         "outputs: [cfg.jsonl]\n"
+	         "sensor_name: edge1\n"
+	         "workers: 1\n"
+	         "stats_json: true\n"
+	         "sharer:\n  endpoint: %s\n",
+	         PCAPS, SET, w->a.sensor);
+	write_text(cfg, text);
+	char *err = NULL;
+	const char *run1[] = {"--config", cfg, "--sharer-name", "alpha", NULL};
+	int rc = run_sensor(w, run1, &err);
+	if (rc != 0)
+		fail_msg("--config: exit %d: %s", rc, err);
+	free(err);
+	json_t *lines = read_lines(out); /* relative to the file's directory */
+	assert_int_equal(json_array_size(lines), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(lines, 0), "sensor")),
+	                    "edge1");
+	wait_delivered(w, 2);
+
+	/* The command line wins: another input, output and name; no sharer. */
+	const char *run2[] = {"--config",
+	                      cfg,
+	                      "-r",
+	                      PCAPS "http_uri.pcap",
+	                      "-o",
+	                      other,
+	                      "--sensor-name",
+	                      "other",
+	                      "--no-sharer",
+	                      "-q",
+	                      NULL};
+	assert_int_equal(run_sensor(w, run2, NULL), 0);
+	json_t *more = read_lines(other);
+	assert_int_equal(json_array_size(more), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(more, 0), "sensor")),
+	                    "other");
+	json_t *first = read_lines(out);
+	assert_int_equal(json_array_size(first), 2); /* the file's output untouched */
+	assert_int_equal(h_status_int(&w->a, "sightings"), 2);
+
+	/* A bad value: the file, the line and the key; exit 2. */
+	snprintf(text, sizeof text, "version: 1\nread: x.pcap\nrules: [%s]\nsnaplen: 10\n", SET);
+	write_text(cfg, text);
+	const char *run3[] = {"--config", cfg, NULL};
+	assert_int_equal(run_sensor(w, run3, &err), 2);
+	assert_non_null(strstr(err, "sensor.yaml:4:"));
+	assert_non_null(strstr(err, "snaplen"));
+	free(err);
+	/* An unknown key (a sharer option the file does not have). */
+	snprintf(text, sizeof text, "version: 1\nsharer:\n  endpoint: %s\n  queue: 5\n",
+	         w->a.sensor);
+	write_text(cfg, text);
+	assert_int_equal(run_sensor(w, run3, &err), 2);
+	assert_non_null(strstr(err, "sensor.yaml:4:"));
+	assert_non_null(strstr(err, "sharer.queue"));
+	free(err);
+	/* --sharer without the sharer's name: a usage error, at once. */
+	const char *run4[] = {
+	        "-r", PCAPS "tls_sni.pcap", "-R", SET, "--sharer", w->a.sensor, "-o", other, NULL};
+	assert_int_equal(run_sensor(w, run4, &err), 2);
+	assert_non_null(strstr(err, "--sharer-name"));
+	free(err);
+	json_decref(first);
+	json_decref(more);
+	json_decref(lines);
+	h_stop(&w->a);
+	h_stop(&w->b);
+}
+
 int main(void)
 {
 	/* A sensor killed mid-write must not take the test with it. */
@@ -631,6 +734,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_tcp_curve, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_sharer_starts_late, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_kill9_sensor, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_config_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
