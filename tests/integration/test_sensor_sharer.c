@@ -622,6 +622,61 @@ static void test_kill9_sensor(void **state)
 	h_stop(&w->b);
 }
 
+/* ---- SIGTERM: the final records are flushed; a second one cuts the wait */
+
+static void test_sigterm_flush(void **state)
+{
+	struct world *w = *state;
+	int64_t t0 = mono_ms();
+	h_start(&w->a);
+	h_start(&w->b);
+	char fifo[512];
+	make_fifo(w, "term.fifo", fifo, sizeof fifo);
+	struct sensor s;
+	sensor_start(w, &s, "term", fifo, "--sensor-name", "edge1", "--sharer", w->a.sensor,
+	             "--sharer-name", "alpha", NULL);
+	int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	feed(fd, "ip_match.pcap", true);
+	wait_lines(s.out, 3);
+	/* Live-ish input still open: SIGTERM ends the flows (3 final records)
+	 * and every record is ACKed before the exit. */
+	assert_int_equal(kill(s.pid, SIGTERM), 0);
+	assert_int_equal(sensor_wait(&s), 0);
+	close(fd);
+	json_t *lines = read_lines(s.out);
+	assert_int_equal(json_array_size(lines), 6);
+	expect_all_acked(&s, 6);
+	wait_delivered(w, 6);
+	json_decref(lines);
+
+	/* No sharer and a long flush timeout: the second SIGTERM ends the wait. */
+	h_stop(&w->a);
+	make_fifo(w, "term2.fifo", fifo, sizeof fifo);
+	sensor_start(w, &s, "term2", fifo, "--sensor-name", "edge1", "--sharer", w->a.sensor,
+	             "--sharer-name", "alpha", "--sharer-flush-timeout", "600", NULL);
+	fd = open(fifo, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	feed(fd, "tls_sni.pcap", true);
+	wait_lines(s.out, 1);
+	int64_t t1 = mono_ms();
+	assert_int_equal(kill(s.pid, SIGTERM), 0);
+	wait_lines(s.out, 2); /* the final record: the flush has begun */
+	assert_int_equal(kill(s.pid, SIGTERM), 0);
+	assert_int_equal(sensor_wait(&s), 3);
+	close(fd);
+	int64_t took = mono_ms() - t1;
+	assert_true(took < 30000);
+	char *err = h_read_file(s.err);
+	assert_non_null(strstr(err, "2 of 2 record(s) not acknowledged"));
+	assert_non_null(strstr(err, "interrupted"));
+	free(err);
+	print_message("SIGTERM: 6 records flushed and ACKed; a second SIGTERM ended a 600 s flush "
+	              "after %lld ms; case %.2f s\n",
+	              (long long)took, (double)(mono_ms() - t0) / 1000);
+	h_stop(&w->b);
+}
+
 /* ---- 5. --config FILE: the file's sharer, the command line over it ---- */
 
 static void write_text(const char *path, const char *text)
@@ -734,6 +789,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_tcp_curve, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_sharer_starts_late, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_kill9_sensor, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_sigterm_flush, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_config_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
