@@ -507,6 +507,11 @@ static int parse_options(int argc, char **argv, struct hl_sensor_opts *o)
 		fprintf(stderr, "hotline-sensor: no indicators: give -R FILE\n");
 		return EXIT_USAGE;
 	}
+	if (o->sharer.endpoint != NULL && o->sharer.name == NULL) {
+		fprintf(stderr, "hotline-sensor: --sharer needs --sharer-name NAME (the sharer's "
+		                "party name, the 'name' in its config)\n");
+		return EXIT_USAGE;
+	}
 	return -1;
 }
 

@@ -57,7 +57,7 @@ int hl_sensor_link_start(struct hl_sensor_link *sl, const struct hl_sensor_share
 	char err[512];
 	sl->link = hl_sharer_link_new(&lo, err, sizeof err);
 	if (sl->link == NULL) {
-		fprintf(log, "hotline-sensor: sharer %s: %s\n", so->endpoint, err);
+		fprintf(log, "hotline-sensor: --sharer: %s\n", err);
 		return HL_EINVAL;
 	}
 	int code = 0;
