@@ -398,6 +398,7 @@ static void test_tcp_curve(void **state)
 	h_start(&w->a);
 	h_start(&w->b);
 	char ep[64], pub[512], key[512], bad[512];
+	char *err;
 	ep_tcp(&w->a, ep, sizeof ep);
 	h_path(&w->e, "alpha.pub", pub, sizeof pub);
 	h_path(&w->e, "edge1.key", key, sizeof key);
@@ -426,6 +427,29 @@ static void test_tcp_curve(void **state)
 	expect_all_acked(&s, 2);
 	wait_delivered(w, 4);
 
+	/* A secret key others may read, or no key at all: a start-up error. */
+	char loose[512];
+	h_path(&w->e, "loose.key", loose, sizeof loose);
+	char *secret = h_read_file(key);
+	FILE *f = fopen(loose, "w");
+	assert_non_null(f);
+	fputs(secret, f);
+	assert_int_equal(fclose(f), 0);
+	free(secret);
+	assert_int_equal(chmod(loose, 0644), 0);
+	sensor_start(w, &s, "tcp-loose", PCAPS "tls_sni.pcap", "--sensor-name", "edge1", "--sharer",
+	             ep, "--sharer-name", "alpha", "--sharer-key", pub, "--key", loose, NULL);
+	assert_int_equal(sensor_wait(&s), 2);
+	err = h_read_file(s.err);
+	assert_non_null(strstr(err, "chmod 600"));
+	free(err);
+	sensor_start(w, &s, "tcp-nokey", PCAPS "tls_sni.pcap", "--sensor-name", "edge1", "--sharer",
+	             ep, "--sharer-name", "alpha", "--sharer-key", pub, NULL);
+	assert_int_equal(sensor_wait(&s), 2);
+	err = h_read_file(s.err);
+	assert_non_null(strstr(err, "secret key"));
+	free(err);
+
 	/* An unlisted key: the handshake is refused, the sensor gives up after
 	 * its flush timeout, says so and exits 3. */
 	int64_t t1 = mono_ms();
@@ -439,7 +463,7 @@ static void test_tcp_curve(void **state)
 	assert_int_equal(geti(l, "pending"), 6);
 	assert_int_equal(geti(l, "acked"), 0);
 	json_decref(l);
-	char *err = h_read_file(s.err);
+	err = h_read_file(s.err);
 	assert_non_null(strstr(err, "6 of 6 record(s) not acknowledged"));
 	assert_non_null(strstr(err, "never connected"));
 	free(err);
