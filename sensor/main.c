@@ -500,11 +500,13 @@ static int parse_options(int argc, char **argv, struct hl_sensor_opts *o)
 		return EXIT_USAGE;
 	}
 	if ((e->capture.iface == NULL) == (o->n_files == 0)) {
-		fprintf(stderr, "hotline-sensor: give either -i IFACE or -r FILE\n");
+		fprintf(stderr, "hotline-sensor: give either -i IFACE or -r FILE (interface or "
+		                "read in a --config file)\n");
 		return EXIT_USAGE;
 	}
 	if (o->n_rules == 0) {
-		fprintf(stderr, "hotline-sensor: no indicators: give -R FILE\n");
+		fprintf(stderr,
+		        "hotline-sensor: no indicators: give -R FILE (rules in a --config file)\n");
 		return EXIT_USAGE;
 	}
 	if (o->sharer.endpoint != NULL && o->sharer.name == NULL) {
