@@ -89,7 +89,8 @@ static json_t *cmd_list(hl_store_t *store, const json_t *req)
 	if (rc != 0) {
 		json_decref(arr);
 		json_decref(rep);
-		return fail("store: %s", rc == HL_ENOMEM ? "out of memory" : hl_store_errmsg(store));
+		return fail("store: %s",
+		            rc == HL_ENOMEM ? "out of memory" : hl_store_errmsg(store));
 	}
 	json_object_set_new(rep, "count", json_integer((json_int_t)json_array_size(arr)));
 	json_object_set_new(rep, "indicators", arr);

@@ -247,7 +247,8 @@ static int push_set(hl_exchange_t *x, struct xsensor *s, const hl_iset_t *set, u
 	if (rc == 0) {
 		x->ind->c.pushes++;
 		x->ind->c.push_parts += parts;
-		XLOG(x, HL_LOG_INFO, "exchange: indicator set %llu (%zu, %s) to sensor %s in %zu part(s)",
+		XLOG(x, HL_LOG_INFO,
+		     "exchange: indicator set %llu (%zu, %s) to sensor %s in %zu part(s)",
 		     (unsigned long long)version, n, hash, s->name, parts);
 	}
 	return rc;
@@ -309,7 +310,8 @@ int hl_exchange_indicators_pump(hl_exchange_t *x, int64_t now)
 			break;
 		if (strcmp(hash, st->hash) != 0)
 			XLOG(x, HL_LOG_WARNING,
-			     "exchange: set version %llu was recorded with hash %s, the set hashes %s",
+			     "exchange: set version %llu was recorded with hash %s, the set hashes "
+			     "%s",
 			     (unsigned long long)st->version, st->hash, hash);
 		s->version = st->version;
 		s->due = false;
@@ -404,9 +406,9 @@ static int apply(hl_exchange_t *x, const char *peer, const struct hl_wire_envelo
 		const json_t *ids = json_object_get(body, "ids");
 		for (size_t i = 0; i < json_array_size(ids) && rc == 0; i++) {
 			bool found = false;
-			rc = hl_store_peer_indicator_retract(x->o.store, peer,
-			                                     json_string_value(json_array_get(ids, i)),
-			                                     version, now, &found);
+			rc = hl_store_peer_indicator_retract(
+			        x->o.store, peer, json_string_value(json_array_get(ids, i)),
+			        version, now, &found);
 			if (rc == 0 && found)
 				st->c.peer_retracted++;
 		}
@@ -415,8 +417,8 @@ static int apply(hl_exchange_t *x, const char *peer, const struct hl_wire_envelo
 	if (json_is_true(json_object_get(body, "full")))
 		rc = hl_store_peer_indicators_retract_all(x->o.store, peer, version, now);
 	for (size_t i = 0; i < hl_iset_count(set) && rc == 0; i++) {
-		rc = hl_store_peer_indicator_put(x->o.store, peer, hl_iset_at(set, i), HL_IND_ACTIVE,
-		                                 version, now);
+		rc = hl_store_peer_indicator_put(x->o.store, peer, hl_iset_at(set, i),
+		                                 HL_IND_ACTIVE, version, now);
 		if (rc == 0)
 			st->c.peer_stored++;
 	}

@@ -327,7 +327,7 @@ int hl_store_peer_indicators_retract_all(hl_store_t *s, const char *peer, uint64
 int hl_store_peer_indicator_count(hl_store_t *s, const char *peer, enum hl_ind_status status,
                                   size_t *count);
 /* peer's row for id, as a struct hl_store_indicator (source = the peer). */
-int hl_store_peer_indicator_get(hl_store_t *s, const char *peer, const char *id,
-                                hl_indicator_fn fn, void *ud);
+int hl_store_peer_indicator_get(hl_store_t *s, const char *peer, const char *id, hl_indicator_fn fn,
+                                void *ud);
 
 #endif

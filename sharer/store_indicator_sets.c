@@ -226,8 +226,8 @@ int hl_store_peer_indicator_count(hl_store_t *s, const char *peer, enum hl_ind_s
 	return rc;
 }
 
-int hl_store_peer_indicator_get(hl_store_t *s, const char *peer, const char *id,
-                                hl_indicator_fn fn, void *ud)
+int hl_store_peer_indicator_get(hl_store_t *s, const char *peer, const char *id, hl_indicator_fn fn,
+                                void *ud)
 {
 	if (!hls_id_ok(peer) || !hls_id_ok(id) || fn == NULL)
 		return hls_error(s, HL_EINVAL, "peer indicator get: bad argument");

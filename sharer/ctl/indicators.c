@@ -38,8 +38,9 @@ static void print_version(const json_t *r)
 	if (geti(r, "set_version") == 0)
 		printf("set version: none yet\n");
 	else
-		printf("set version: %lld (%lld active), hash %s\n", (long long)geti(r, "set_version"),
-		       (long long)geti(r, "count"), gets_(r, "set_hash"));
+		printf("set version: %lld (%lld active), hash %s\n",
+		       (long long)geti(r, "set_version"), (long long)geti(r, "count"),
+		       gets_(r, "set_hash"));
 }
 
 static int cmd_list(struct ctl *c, int argc, char **argv)
@@ -72,8 +73,8 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 	json_t *ind;
 	if (!c->json) {
 		printf("set version: %lld, hash %s; %zu listed (%s)\n",
-		       (long long)geti(r, "set_version"), gets_(r, "set_hash"), json_array_size(list),
-		       status);
+		       (long long)geti(r, "set_version"), gets_(r, "set_hash"),
+		       json_array_size(list), status);
 		printf("%-38s %-7s %-11s %-9s %7s  %s\n", "ID", "TYPE", "TLP", "STATUS", "VERSION",
 		       "VALUE");
 	}
@@ -170,8 +171,9 @@ static int cmd_add(struct ctl *c, int argc, char **argv)
 	size_t len = text != NULL ? strlen(text) : 0;
 	free(text);
 	if (len == 0 || len > HL_CONTROL_REQUEST_MAX) {
-		fprintf(stderr, "hotline-ctl: %s: too large for one request (%zu bytes, at most %d); "
-		                "split the file\n",
+		fprintf(stderr,
+		        "hotline-ctl: %s: too large for one request (%zu bytes, at most %d); "
+		        "split the file\n",
 		        path, len, HL_CONTROL_REQUEST_MAX);
 		json_decref(req);
 		return EXIT_FAIL;
