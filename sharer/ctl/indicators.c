@@ -52,7 +52,10 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 	};
 	const char *status = "active";
 	int o;
-	optind = 2;
+	/* From "list" on, with getopt reset (main's "+" would stop at the
+	 * first operand). */
+	argc--, argv++;
+	optind = 0;
 	while ((o = getopt_long(argc, argv, "s:j", longopts, NULL)) != -1) {
 		if (o == 's')
 			status = optarg;
@@ -139,7 +142,8 @@ static int cmd_add(struct ctl *c, int argc, char **argv)
 	struct hl_parse_opts po;
 	hl_parse_opts_init(&po);
 	int o;
-	optind = 2;
+	argc--, argv++; /* as in cmd_list */
+	optind = 0;
 	while ((o = getopt_long(argc, argv, "f:s:t:j", longopts, NULL)) != -1) {
 		if (o == 'j') {
 			c->json = true;
