@@ -201,12 +201,32 @@ static json_t *changed_reply(hl_store_t *store, int rc, const char *what, size_t
 	return rep;
 }
 
-/* Commit when rc is 0 (bumping the version when anything changed), else
- * roll back. */
-static int finish(hl_store_t *store, int rc, size_t changed, int64_t now)
+/* Commit when rc is 0 (bumping the version when anything changed, with a
+ * local audit row naming the request and the new version), else roll back. */
+static int finish(hl_store_t *store, int rc, size_t changed, const char *cmd, const json_t *req,
+                  int64_t now)
 {
+	struct hl_store_set_version v;
 	if (rc == 0 && changed > 0)
-		rc = hl_store_set_bump(store, now, NULL);
+		rc = hl_store_set_bump(store, now, &v);
+	if (rc == 0 && changed > 0) {
+		json_t *what = json_deep_copy(req);
+		char *text = NULL;
+		if (what != NULL) {
+			json_object_set_new(what, "set_version",
+			                    json_integer((json_int_t)v.version));
+			json_object_set_new(what, "set_hash", json_string(v.hash));
+			text = json_dumps(what, JSON_COMPACT | JSON_SORT_KEYS);
+		}
+		json_decref(what);
+		struct hl_audit_entry a = {.at = now,
+		                           .direction = HL_AUDIT_LOCAL,
+		                           .type = cmd,
+		                           .body = text,
+		                           .body_len = text != NULL ? strlen(text) : 0};
+		rc = text != NULL ? hl_store_audit_append(store, &a, NULL) : HL_ENOMEM;
+		free(text);
+	}
 	if (rc == 0)
 		rc = hl_store_commit(store);
 	if (rc != 0)
@@ -252,7 +272,7 @@ static json_t *cmd_add(hl_store_t *store, const json_t *req, int64_t now)
 		free(line);
 	}
 	hl_iset_destroy(&set);
-	rc = finish(store, rc, added + updated, now);
+	rc = finish(store, rc, added + updated, "indicators-add", req, now);
 	return changed_reply(store, rc, "add", added, updated, same);
 }
 
@@ -307,7 +327,7 @@ static json_t *cmd_retract(hl_store_t *store, const json_t *req, int64_t now)
 		if (rc == 0)
 			done++;
 	}
-	rc = finish(store, rc, done, now);
+	rc = finish(store, rc, done, "indicators-retract", req, now);
 	if (missing[0] != '\0')
 		return fail("no indicator \"%s\"; nothing retracted", missing);
 	return changed_reply(store, rc, "retract", done, 0, same);

@@ -323,6 +323,8 @@ int hl_exchange_indicators_pump(hl_exchange_t *x, int64_t now)
 			if (r == HL_ENOMEM)
 				rc = r;
 			s->retry = true;
+			if (r == HL_ENOTFOUND)
+				s->sock = NULL; /* gone: its next hello brings a route */
 		}
 		if (resend)
 			st->c.push_resent++;

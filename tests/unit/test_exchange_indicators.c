@@ -183,6 +183,11 @@ static void test_add_update_retract_bump(void **state)
 	assert_int_equal(geti(rep, "updated"), 1);
 	assert_int_equal(geti(rep, "set_version"), 4);
 	json_decref(rep);
+
+	/* One local audit row per change (none for the no-ops). */
+	struct hl_audit_summary sum;
+	assert_int_equal(hl_store_audit_verify(t->store, NULL, NULL, &sum), 0);
+	assert_int_equal(sum.rows, 4);
 }
 
 /* Hostile requests: refused whole, nothing stored, no version. */
