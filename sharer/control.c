@@ -248,6 +248,9 @@ static json_t *dispatch(hl_control_t *c, const char *data, size_t len)
 		rep = hl_control_indicators(c->store, cmd, req, now_us());
 	else if (c->info != NULL)
 		rep = c->info(c->ud, cmd, req);
+	if (rep != NULL && cmd != NULL && strcmp(cmd, "status") == 0 &&
+	    json_is_true(json_object_get(rep, "ok")))
+		hl_control_indicators_status(c->store, rep);
 	if (rep == NULL && cmd != NULL)
 		rep = error_reply("unknown command \"%s\"", cmd);
 	json_decref(req);

@@ -333,6 +333,23 @@ static json_t *cmd_retract(hl_store_t *store, const json_t *req, int64_t now)
 	return changed_reply(store, rc, "retract", done, 0, same);
 }
 
+void hl_control_indicators_status(hl_store_t *store, json_t *reply)
+{
+	size_t active = 0, retracted = 0, peer = 0;
+	json_t *o = json_object();
+	if (o == NULL || add_version(store, o) != 0 ||
+	    hl_store_indicator_count(store, HL_IND_ACTIVE, &active) != 0 ||
+	    hl_store_indicator_count(store, HL_IND_RETRACTED, &retracted) != 0 ||
+	    hl_store_peer_indicator_count(store, NULL, HL_IND_ACTIVE, &peer) != 0) {
+		json_decref(o);
+		return; /* the status answers without it */
+	}
+	json_object_set_new(o, "active", json_integer((json_int_t)active));
+	json_object_set_new(o, "retracted", json_integer((json_int_t)retracted));
+	json_object_set_new(o, "peer_active", json_integer((json_int_t)peer));
+	json_object_set_new(reply, "indicators", o);
+}
+
 json_t *hl_control_indicators(hl_store_t *store, const char *cmd, const json_t *req, int64_t now)
 {
 	if (strcmp(cmd, "indicators-list") == 0)

@@ -122,6 +122,11 @@ static int cmd_status(const struct ctl *c)
 	       (long long)geti(r, "sightings"), (long long)geti(x, "sightings_local"),
 	       (long long)geti(x, "sightings_peer"));
 	printf("outbox:        %lld pending\n", (long long)geti(r, "outbox_depth"));
+	const json_t *ind = json_object_get(r, "indicators");
+	if (ind != NULL)
+		printf("indicators:    %lld active, set version %lld; %lld active in peers' sets\n",
+		       (long long)geti(ind, "active"), (long long)geti(ind, "set_version"),
+		       (long long)geti(ind, "peer_active"));
 	printf("messages:      %lld received, %lld duplicates, %lld sent, %lld resent\n",
 	       (long long)geti(x, "received"), (long long)geti(x, "duplicates"),
 	       (long long)geti(x, "sent"), (long long)geti(x, "resent"));

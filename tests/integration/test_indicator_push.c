@@ -268,6 +268,13 @@ static void test_add_retract_push(void **state)
 	free(out);
 	free(err);
 	wait_version(&p->seen, 2);
+	assert_int_equal(h_status_int(&p->a, "indicators.set_version"), 2);
+	assert_int_equal(h_status_int(&p->a, "indicators.active"), 2);
+	assert_int_equal(h_status_int(&p->a, "indicators.retracted"), 1);
+	assert_int_equal(ctl(p, &out, &err, "status", NULL), 0);
+	assert_non_null(strstr(out, "indicators:    2 active, set version 2;"));
+	free(out);
+	free(err);
 	write_text(p, "two.jsonl", strchr(THREE, '\n') + 1, two, sizeof two);
 	file_hash(two, want);
 	pthread_mutex_lock(&p->seen.mu);
@@ -426,6 +433,7 @@ static void test_peer_indicators(void **state)
 	json_decref(reply(s, 3, "ack"));
 	assert_int_equal(peer_count(p, HL_IND_ACTIVE), 1);
 	assert_int_equal(peer_count(p, HL_IND_RETRACTED), 1);
+	assert_int_equal(h_status_int(&p->a, "indicators.peer_active"), 1);
 
 	/* Our own set stays empty, and nothing was pushed to the sensor. */
 	json_t *r = h_ctl(&p->a, "indicators-list");
