@@ -182,27 +182,22 @@ void hl_x_ind_sensor_reply(hl_exchange_t *x, const char *name, enum hl_wire_type
 /* Send one encoded part to s; its id joins s->pending. */
 static int send_part(hl_exchange_t *x, struct xsensor *s, json_t *body, int64_t now)
 {
+	char(*np)[HL_WIRE_ID_LEN + 1] = realloc(s->pending, (s->n_pending + 1) * sizeof *np);
+	if (np == NULL)
+		return HL_ENOMEM;
+	s->pending = np;
+	char id[HL_WIRE_ID_LEN + 1];
+	hl_wire_new_id(id);
 	char *env = NULL, *b = NULL;
 	size_t el = 0, bl = 0;
-	int rc = hl_x_encode(x, HL_WIRE_T_INDICATORS, s->name, NULL, x->sensor_seq++, body, now,
-	                     &env, &el, &b, &bl);
-	if (rc != 0)
-		return rc;
-	json_t *je = json_loadb(env, el, 0, NULL);
-	const char *id = json_string_value(json_object_get(je, "id"));
-	char(*np)[HL_WIRE_ID_LEN + 1] = realloc(s->pending, (s->n_pending + 1) * sizeof *np);
-	if (id == NULL || np == NULL) {
-		if (np != NULL)
-			s->pending = np;
-		rc = HL_ENOMEM;
-	} else {
-		s->pending = np;
+	int rc = hl_x_encode(x, HL_WIRE_T_INDICATORS, s->name, id, x->sensor_seq++, body, now, &env,
+	                     &el, &b, &bl);
+	if (rc == 0) {
 		struct hl_frame f[2] = {{env, el}, {b, bl}};
 		rc = hl_tp_send_route(s->sock, s->route, s->route_len, f, 2);
-		if (rc == 0)
-			snprintf(np[s->n_pending++], sizeof np[0], "%s", id);
 	}
-	json_decref(je);
+	if (rc == 0)
+		memcpy(np[s->n_pending++], id, sizeof id);
 	free(env);
 	free(b);
 	return rc;
