@@ -173,9 +173,10 @@ void hl_x_ind_sensor_reply(hl_exchange_t *x, const char *name, enum hl_wire_type
 	st->c.push_nacked++;
 	XLOG(x, HL_LOG_WARNING, "exchange: sensor %s refused indicator set %llu: %s: %s", s->name,
 	     (unsigned long long)s->version, code ? code : "?", why ? why : "");
-	if (hl_wire_err_parse(code ? code : "") != HL_WIRE_E_INTERNAL)
+	if (hl_wire_err_parse(code ? code : "") != HL_WIRE_E_INTERNAL) {
 		s->n_pending = 0; /* final: this version is not sent to it again */
-	else
+		s->holds[0] = '\0';
+	} else
 		s->retry = true; /* sent again, whole, after the backoff */
 }
 
@@ -311,6 +312,9 @@ int hl_exchange_indicators_pump(hl_exchange_t *x, int64_t now)
 		s->version = st->version;
 		s->due = false;
 		int r = push_set(x, s, set, st->version, hash, now);
+		/* What it will hold: a later version with this same content
+		 * (a retraction undone) needs no push. */
+		snprintf(s->holds, sizeof s->holds, "%s", hash);
 		if (r != 0) {
 			st->c.push_failed++;
 			XLOG(x, HL_LOG_DEBUG, "exchange: indicator set to sensor %s not sent: %s",

@@ -24,6 +24,7 @@
 #include "control_int.h"
 #include "exchange.h"
 #include "hotline/err.h"
+#include "hotline/indicator.h"
 #include "hotline/iset.h"
 #include "hotline/parse.h"
 #include "hotline/wire.h"
@@ -495,6 +496,23 @@ static void test_push_in_parts(void **state)
 	json_decref(b);
 	assert_int_equal(hl_exchange_indicators_pump(k.x, now), 0);
 	assert_false(sensor_gets(&k, 100, &e, &b));
+
+	/* Back to the first content under a new version: the sensor holds
+	 * the 301, so it is sent the 300 again. */
+	char first_hash[HL_STORE_HASH_HEX], rid[HL_INDICATOR_ID_MAX], rq[HL_INDICATOR_ID_MAX + 32];
+	hl_iset_t *cur = NULL;
+	assert_int_equal(hl_indicator_derive_id(HL_IND_IP, "10.0.1.44", rid, sizeof rid), 0);
+	snprintf(rq, sizeof rq, "{\"ids\":[\"%s\"]}", rid);
+	json_decref(run(t, "indicators-retract", rq, true, now));
+	assert_int_equal(hl_store_local_set(t->store, &cur, first_hash), 0);
+	assert_int_equal(hl_iset_count(cur), 300);
+	hl_iset_destroy(&cur);
+	hl_exchange_indicators_changed(k.x);
+	assert_int_equal(hl_exchange_indicators_pump(k.x, now), 0);
+	assert_true(sensor_gets(&k, DEADLINE_MS, &e, &b));
+	assert_int_equal(geti(b, "set_version"), (json_int_t)sv.version + 1);
+	assert_string_equal(json_string_value(json_object_get(b, "set_hash")), first_hash);
+	json_decref(b);
 	link_close(&k);
 }
 
