@@ -92,6 +92,8 @@ static void usage(FILE *out)
 	      "                           half is listed at the sharer under --sensor-name\n"
 	      "      --sharer-queue N     records kept while the sharer is away (10000)\n"
 	      "      --sharer-flush-timeout S  at exit, wait S seconds for ACKs (5)\n"
+	      "      --sharer-set FILE    take the indicator sets the sharer pushes: each is\n"
+	      "                           written to FILE and replaces the running set\n"
 	      "      --no-sharer          ignore the config file's sharer\n"
 	      "stats:\n"
 	      "      --stats-interval S   print stats every S seconds (0: only at exit)\n"
@@ -209,6 +211,7 @@ enum {
 	OPT_SHARER_QUEUE,
 	OPT_SHARER_FLUSH,
 	OPT_NO_SHARER,
+	OPT_SHARER_SET,
 };
 
 static const struct option long_options[] = {
@@ -254,6 +257,7 @@ static const struct option long_options[] = {
         {"sharer-queue", required_argument, NULL, OPT_SHARER_QUEUE},
         {"sharer-flush-timeout", required_argument, NULL, OPT_SHARER_FLUSH},
         {"no-sharer", no_argument, NULL, OPT_NO_SHARER},
+        {"sharer-set", required_argument, NULL, OPT_SHARER_SET},
         {NULL, 0, NULL, 0},
 };
 
@@ -460,6 +464,9 @@ static int parse_options(int argc, char **argv, struct hl_sensor_opts *o)
 		case OPT_NO_SHARER:
 			seen.no_sharer = true;
 			break;
+		case OPT_SHARER_SET:
+			o->sharer.set_path = optarg;
+			break;
 		case OPT_EVIDENCE_DIR:
 			o->evidence.dir = optarg;
 			break;
@@ -656,11 +663,6 @@ int main(int argc, char **argv)
 			goto out;
 		n_outs++;
 	}
-	if (o.sharer.endpoint != NULL) {
-		if (hl_sensor_link_start(&sl, &o.sharer, o.sensor_name, stderr) != 0)
-			goto out;
-		outs[n_outs++] = sl.out; /* closed by hl_sensor_link_close() */
-	}
 	if (o.home_net != NULL && (home = hl_home_net_parse(o.home_net, err, sizeof err)) == NULL) {
 		fprintf(stderr, "hotline-sensor: %s\n", err);
 		goto out;
@@ -695,6 +697,11 @@ int main(int argc, char **argv)
 	if (reload == NULL)
 		goto out;
 	atomic_store(&g_reload, reload);
+	if (o.sharer.endpoint != NULL) {
+		if (hl_sensor_link_start(&sl, &o.sharer, o.sensor_name, reload, stderr) != 0)
+			goto out;
+		outs[n_outs++] = sl.out; /* closed by hl_sensor_link_close() */
+	}
 	install_signals();
 	o.engine.worker.evidence = evidence;
 	o.engine.worker.enrich = enrich;

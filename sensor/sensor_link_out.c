@@ -24,7 +24,7 @@ static int to_link(void *ctx, const char *line, size_t len)
 }
 
 int hl_sensor_link_start(struct hl_sensor_link *sl, const struct hl_sensor_sharer_opts *so,
-                         const char *sensor_name, FILE *log)
+                         const char *sensor_name, hl_reload_t *reload, FILE *log)
 {
 	memset(sl, 0, sizeof *sl);
 	sl->log = log;
@@ -54,9 +54,20 @@ int hl_sensor_link_start(struct hl_sensor_link *sl, const struct hl_sensor_share
 	                                 .queue_max = so->queue,
 	                                 .log = link_log,
 	                                 .log_ctx = log};
+	if (so->set_path != NULL && reload != NULL) {
+		sl->push = hl_push_reload_new(reload, so->set_path);
+		if (sl->push == NULL) {
+			fprintf(log, "hotline-sensor: --sharer-set %s: out of memory\n",
+			        so->set_path);
+			return HL_ENOMEM;
+		}
+		lo.on_indicators = hl_push_reload_cb;
+		lo.on_indicators_ctx = sl->push;
+	}
 	char err[512];
 	sl->link = hl_sharer_link_new(&lo, err, sizeof err);
 	if (sl->link == NULL) {
+		hl_push_reload_destroy(&sl->push);
 		fprintf(log, "hotline-sensor: --sharer: %s\n", err);
 		return HL_EINVAL;
 	}
@@ -64,6 +75,7 @@ int hl_sensor_link_start(struct hl_sensor_link *sl, const struct hl_sensor_share
 	sl->out = hl_output_open_fn(to_link, sl->link, &code);
 	if (sl->out == NULL) {
 		hl_sharer_link_destroy(&sl->link);
+		hl_push_reload_destroy(&sl->push);
 		fprintf(log, "hotline-sensor: sharer %s: %s\n", so->endpoint, hl_strerror(code));
 		return code;
 	}
@@ -117,5 +129,6 @@ bool hl_sensor_link_finish(struct hl_sensor_link *sl, int timeout_ms, const atom
 void hl_sensor_link_close(struct hl_sensor_link *sl)
 {
 	hl_output_close(&sl->out);
-	hl_sharer_link_destroy(&sl->link);
+	hl_sharer_link_destroy(&sl->link); /* its thread is the one calling push */
+	hl_push_reload_destroy(&sl->push);
 }

@@ -15,21 +15,26 @@
 
 #include "output.h"
 #include "sensor_opts.h"
+#include "reload.h"
 #include "sharer_link.h"
+#include "sharer_link_push.h"
 
 struct hl_sensor_link {
 	hl_sharer_link_t *link;
-	hl_output_t *out; /* give it to the engine with the other outputs */
+	hl_output_t *out;       /* give it to the engine with the other outputs */
+	hl_push_reload_t *push; /* --sharer-set: pushed sets into the reload thread */
 	char endpoint[256];
 	FILE *log;
 };
 
 /* Start the link (it connects in the background; a sharer that is not up
  * yet is no error). sensor_name is the envelope's "from" (and, over tcp,
- * must be the name the sharer lists this sensor's key under). 0, or
- * HL_EINVAL / HL_ENOMEM after a message on log. */
+ * must be the name the sharer lists this sensor's key under). With
+ * so->set_path, indicator sets the sharer pushes are written there and
+ * handed to reload (which must outlive the link). 0, or HL_EINVAL /
+ * HL_ENOMEM after a message on log. */
 int hl_sensor_link_start(struct hl_sensor_link *sl, const struct hl_sensor_sharer_opts *so,
-                         const char *sensor_name, FILE *log);
+                         const char *sensor_name, hl_reload_t *reload, FILE *log);
 /* Wait at most timeout_ms for the sharer to acknowledge everything queued,
  * giving up early when *signals reaches 2 (a second SIGINT/SIGTERM). Fills
  * st; prints what is left un-acknowledged. true when every record queued

@@ -809,6 +809,90 @@ static void test_config_file(void **state)
 	h_stop(&w->b);
 }
 
+/* ---- 6. a set the sharer pushes replaces the running one ---------------- */
+
+/* Poll until the file at path contains text. */
+static void wait_text(const char *path, const char *text)
+{
+	int64_t deadline = mono_ms() + H_DEADLINE_MS;
+	for (;;) {
+		char *have = h_read_file(path);
+		bool found = strstr(have, text) != NULL;
+		free(have);
+		if (found)
+			return;
+		if (mono_ms() > deadline)
+			fail_msg("%s: \"%s\" not seen", path, text);
+		poll(NULL, 0, H_POLL_MS);
+	}
+}
+
+static void test_pushed_set_replaces_the_running_one(void **state)
+{
+	struct world *w = *state;
+	int64_t t0 = mono_ms();
+	h_start(&w->a);
+	char fifo[512], set_path[512], pushed[512];
+	make_fifo(w, "push.fifo", fifo, sizeof fifo);
+	h_path(&w->e, "pushed.jsonl", set_path, sizeof set_path);
+	h_path(&w->e, "sensor-set.jsonl", pushed, sizeof pushed);
+	/* evil.example under another id than the fixture set's fx-domain-evil */
+	write_text(set_path, "{\"id\":\"pushed-evil\",\"type\":\"domain\",\"value\":"
+	                     "\"evil.example\",\"source\":\"alpha\",\"tlp\":\"green\"}\n");
+	struct sensor s;
+	sensor_start(w, &s, "push", fifo, "--sensor-name", "edge1", "--sharer", w->a.sensor,
+	             "--sharer-name", "alpha", "--sharer-set", pushed, NULL);
+	int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	feed(fd, "dns_udp_query.pcap", true);
+	wait_lines(s.out, 1);
+	json_t *first = read_lines(s.out);
+	assert_string_equal(json_string_value(json_object_get(
+	                            json_object_get(json_array_get(first, 0), "indicator"), "id")),
+	                    "fx-domain-evil");
+	json_decref(first);
+
+	char *argv[] = {(char *)HOTLINE_CTL_BIN,
+	                "--socket",
+	                w->a.control,
+	                "indicators",
+	                "add",
+	                set_path,
+	                NULL};
+	char *out = NULL, *err = NULL;
+	int rc = h_run(&w->e, argv, &out, &err);
+	if (rc != 0)
+		fail_msg("hotline-ctl indicators add: exit %d: %s", rc, err);
+	free(out);
+	free(err);
+	/* the sensor took the pushed set: its reload thread says so */
+	wait_text(s.err, "reloaded: 1 indicators");
+	wait_text(pushed, "pushed-evil");
+
+	/* the same query in a new flow now matches the pushed indicator only */
+	feed(fd, "dns_decoys.pcap", false);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(sensor_wait(&s), 0);
+	json_t *lines = read_lines(s.out);
+	size_t pushed_hits = 0, old_hits = 0;
+	for (size_t i = 1; i < json_array_size(lines); i++) {
+		const char *id = json_string_value(json_object_get(
+		        json_object_get(json_array_get(lines, i), "indicator"), "id"));
+		if (strcmp(id, "pushed-evil") == 0)
+			pushed_hits++;
+		else if (strcmp(id, "fx-domain-evil") == 0)
+			old_hits++;
+	}
+	assert_true(pushed_hits >= 1);
+	/* only the first flow's end-of-flow record may still name the old id */
+	assert_true(old_hits <= 1);
+	print_message("pushed set: taken by the running sensor, %zu record(s) of the pushed "
+	              "indicator; %.2f s\n",
+	              pushed_hits, (double)(mono_ms() - t0) / 1000);
+	json_decref(lines);
+	h_stop(&w->a);
+}
+
 int main(void)
 {
 	/* A sensor killed mid-write must not take the test with it. */
@@ -820,6 +904,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_kill9_sensor, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_sigterm_flush, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_config_file, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_pushed_set_replaces_the_running_one, setup,
+	                                        teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
