@@ -233,6 +233,12 @@ int hl_store_sighting_derive_id(const char *record, char out[HL_STORE_HASH_HEX])
 int hl_store_sighting_fields(const json_t *rec, struct hl_store_sighting *sg,
                              char id[HL_STORE_HASH_HEX]);
 
+/* The same when the caller has the canonical text already (canon =
+ * json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS), which it may then store
+ * as the record): only the hash is computed, no second serialisation. */
+int hl_store_sighting_fields_canon(const json_t *rec, const char *canon,
+                                   struct hl_store_sighting *sg, char id[HL_STORE_HASH_HEX]);
+
 enum hl_store_time {
 	HL_STORE_BY_RECEIVED,   /* received_at */
 	HL_STORE_BY_FIRST_SEEN, /* first_seen */

@@ -783,7 +783,8 @@ int main(int argc, char **argv)
 	struct hl_sharer_link_stats st;
 	hl_sharer_link_stats(l, &st);
 	json_object_set_new(b.report, "link",
-	                    json_pack("{s:I,s:I,s:I,s:I,s:I}", "sent", (json_int_t)st.sent,
+	                    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "messages_acked",
+	                              (json_int_t)st.messages_acked, "sent", (json_int_t)st.sent,
 	                              "resent", (json_int_t)st.resent, "acked",
 	                              (json_int_t)st.acked, "dropped", (json_int_t)st.dropped,
 	                              "refused", (json_int_t)st.refused));
