@@ -32,7 +32,7 @@
 typedef struct hl_store hl_store_t;
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define HL_STORE_SCHEMA_VERSION 2
+#define HL_STORE_SCHEMA_VERSION 3
 /* PRAGMA application_id of a Hotline store ("HLST"). */
 #define HL_STORE_APPLICATION_ID 0x484c5354
 /* Longest id (sighting id, message id, peer name) the store accepts. */
