@@ -43,8 +43,9 @@
 #define BLOCKED_RETRY_MS 50
 /* A batch: at most this many records (the wire allows HL_WIRE_BATCH_MAX) ... */
 #define BATCH_RECORDS 256
-/* ... and this many bytes of records, well under any sharer's max_message. */
-#define BATCH_BYTES (256 * 1024)
+/* ... and (by default) this many bytes of records: well under a sharer's
+ * default max_message (1 MiB), and still ~130 typical records. */
+#define BATCH_BYTES (64 * 1024)
 /* Messages in flight at once. While they are, new records gather in the
  * open message: batches grow with the load and the sharer's commit time
  * (each message costs the sharer an inbox row and an audit row). */
@@ -550,6 +551,8 @@ hl_sharer_link_t *hl_sharer_link_new(const struct hl_sharer_link_opts *o, char *
 		l->o.window = 4096;
 	if (l->o.resend_ms <= 0)
 		l->o.resend_ms = 5000;
+	if (l->o.batch_bytes == 0)
+		l->o.batch_bytes = BATCH_BYTES;
 	l->cap = l->o.queue_max;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->changed, NULL);
@@ -600,7 +603,7 @@ static int append(hl_sharer_link_t *l, const char *text, size_t len, bool *opene
 	struct entry *e = l->count > 0 ? at(l, l->count - 1) : NULL;
 	*opened = false;
 	if (e == NULL || e->sealed || e->nadded >= BATCH_RECORDS ||
-	    (e->nrec > 0 && e->buf_len - e->first + 1 + len > BATCH_BYTES)) {
+	    (e->nrec > 0 && e->buf_len - e->first + 1 + len > l->o.batch_bytes)) {
 		e = at(l, l->count); /* count < cap: every message holds a record */
 		memset(e, 0, sizeof *e);
 		l->count++;

@@ -217,8 +217,15 @@ struct fwd {
 };
 
 /* A forwarded batch closes at this many bytes of records (or at
- * HL_WIRE_BATCH_MAX records), well under a peer's max_message. */
+ * HL_WIRE_BATCH_MAX records), and at half our own max_message when that is
+ * smaller: the peer is assumed to accept what we accept. */
 #define FWD_BYTES (256 * 1024)
+
+static size_t fwd_bytes(const hl_exchange_t *x)
+{
+	size_t max = x->o.max_msg_bytes ? x->o.max_msg_bytes : HL_WIRE_MAX_DEFAULT;
+	return max / 2 < FWD_BYTES ? max / 2 : FWD_BYTES;
+}
 
 /* Queue the batch for every peer: envelope and body are encoded now and
  * kept, so every attempt sends the same bytes (same id, seq, sent_at). */
@@ -259,7 +266,7 @@ static int enqueue_all(hl_exchange_t *x, struct fwd *f, int64_t now)
 static int fwd_add(hl_exchange_t *x, struct fwd *f, const char *line, int64_t now)
 {
 	size_t len = strlen(line);
-	if (f->n > 0 && (f->n >= HL_WIRE_BATCH_MAX || f->len + 1 + len > FWD_BYTES)) {
+	if (f->n > 0 && (f->n >= HL_WIRE_BATCH_MAX || f->len + 1 + len > fwd_bytes(x))) {
 		int rc = enqueue_all(x, f, now);
 		if (rc != 0)
 			return rc;

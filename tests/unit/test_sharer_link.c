@@ -304,6 +304,38 @@ static void test_batches_while_away(void **state)
 	hl_sharer_link_destroy(&l);
 }
 
+/* batch_bytes caps a message's records: 12 records of about 180 bytes
+ * with a 1000-byte cap are three or more messages, none over the cap. */
+static void test_batch_bytes(void **state)
+{
+	struct fake *f = *state;
+	struct hl_sharer_link_opts o = {
+	        .endpoint = f->ep, .name = "s1", .batch_bytes = 1000, .log = quiet_log};
+	char err[256];
+	hl_sharer_link_t *l = hl_sharer_link_new(&o, err, sizeof err);
+	assert_non_null(l);
+	send_n(l, 0, 12);
+	fake_bind(f);
+	struct got g[12];
+	size_t n = recv_records(f, g, 12, 0, 12);
+	assert_true(n >= 3);
+	for (size_t i = 0; i < n; i++) {
+		size_t bytes = 0;
+		for (size_t k = 0; k < nrec(&g[i]); k++) {
+			char *t =
+			        json_dumps(json_array_get(json_object_get(g[i].body, "records"), k),
+			                   JSON_COMPACT);
+			bytes += strlen(t) + (k > 0);
+			free(t);
+		}
+		assert_true(bytes <= 1000);
+		ack(f, &g[i]);
+	}
+	assert_int_equal(hl_sharer_link_flush(l, DEADLINE_MS), 0);
+	free_got(g, n);
+	hl_sharer_link_destroy(&l);
+}
+
 /* The sharer is away: the queue keeps the newest queue_max records. */
 static void test_full_queue_drops_oldest(void **state)
 {
@@ -426,6 +458,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_invalid_lines, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_sent_and_acked_in_one_ack, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_batches_while_away, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_batch_bytes, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_full_queue_drops_oldest, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_nack, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_resend_after_reconnect, setup, teardown),
