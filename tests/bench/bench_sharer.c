@@ -750,7 +750,12 @@ int main(int argc, char **argv)
 	if (access(b.sharer, X_OK) != 0)
 		die("%s: not an executable (--sharer)", b.sharer);
 	signal(SIGPIPE, SIG_IGN);
-	fmt_path(b.dir, sizeof b.dir, "%s/hl-bench-sharer-XXXXXX", dir);
+	/* Absolute: the configs name files that the sharers resolve against
+	 * the config's own directory. */
+	char absdir[PATH_MAX];
+	if (realpath(dir, absdir) == NULL)
+		die("%s: %s", dir, strerror(errno));
+	fmt_path(b.dir, sizeof b.dir, "%s/hl-bench-sharer-XXXXXX", absdir);
 	if (mkdtemp(b.dir) == NULL)
 		die("mkdtemp %s: %s", b.dir, strerror(errno));
 	g_cleanup = &b;
