@@ -56,6 +56,7 @@ void hl_exchange_destroy(hl_exchange_t **p)
 {
 	if (p == NULL || *p == NULL)
 		return;
+	free((*p)->canon);
 	free((*p)->peers);
 	free((*p)->sensors);
 	free(*p);
@@ -289,11 +290,41 @@ static int fwd_add(hl_exchange_t *x, struct fwd *f, const char *line, int64_t no
 	return 0;
 }
 
+static int canon_put(const char *buf, size_t size, void *data)
+{
+	hl_exchange_t *x = data;
+	if (x->canon_len + size + 1 > x->canon_cap) {
+		size_t cap = x->canon_cap ? x->canon_cap : 2048;
+		while (cap < x->canon_len + size + 1)
+			cap *= 2;
+		char *nb = realloc(x->canon, cap);
+		if (nb == NULL)
+			return -1;
+		x->canon = nb;
+		x->canon_cap = cap;
+	}
+	memcpy(x->canon + x->canon_len, buf, size);
+	x->canon_len += size;
+	x->canon[x->canon_len] = '\0';
+	return 0;
+}
+
+/* rec's canonical text (compact, keys sorted: what its id is the hash of)
+ * in x->canon, valid until the next call; NULL when out of memory. */
+static const char *canonical(hl_exchange_t *x, const json_t *rec)
+{
+	x->canon_len = 0;
+	if (json_dump_callback(rec, canon_put, x, JSON_COMPACT | JSON_SORT_KEYS) != 0 ||
+	    x->canon == NULL)
+		return NULL;
+	return x->canon;
+}
+
 /* Store one record from a sensor; a new one joins the batch for the peers. */
 static int local_record(hl_exchange_t *x, json_t *rec, struct fwd *f, int64_t now)
 {
 	/* The canonical text: stored, hashed into the id and forwarded. */
-	char *line = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+	const char *line = canonical(x, rec);
 	if (line == NULL)
 		return HL_ENOMEM;
 	struct hl_store_sighting sg = {.origin = "local", .received_at = now, .record = line};
@@ -308,13 +339,12 @@ static int local_record(hl_exchange_t *x, json_t *rec, struct fwd *f, int64_t no
 	} else if (rc == 0) {
 		x->c.sightings_known++;
 	}
-	free(line);
 	return rc;
 }
 
 static int peer_record(hl_exchange_t *x, const struct sender *s, json_t *rec, int64_t now)
 {
-	char *line = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+	const char *line = canonical(x, rec);
 	if (line == NULL)
 		return HL_ENOMEM;
 	char origin[ORIGIN_MAX];
@@ -325,7 +355,6 @@ static int peer_record(hl_exchange_t *x, const struct sender *s, json_t *rec, in
 	int rc = hl_store_sighting_fields_canon(rec, line, &sg, sid);
 	if (rc == 0)
 		rc = hl_store_sighting_add(x->o.store, &sg, &added);
-	free(line);
 	if (rc == 0 && added)
 		x->c.sightings_peer++;
 	else if (rc == 0)
