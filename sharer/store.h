@@ -32,7 +32,7 @@
 typedef struct hl_store hl_store_t;
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define HL_STORE_SCHEMA_VERSION 3
+#define HL_STORE_SCHEMA_VERSION 4
 /* PRAGMA application_id of a Hotline store ("HLST"). */
 #define HL_STORE_APPLICATION_ID 0x484c5354
 /* Longest id (sighting id, message id, peer name) the store accepts. */
@@ -232,6 +232,12 @@ int hl_store_sighting_derive_id(const char *record, char out[HL_STORE_HASH_HEX])
  * nothing. HL_EPARSE if rec is not an object or first_seen is not a time. */
 int hl_store_sighting_fields(const json_t *rec, struct hl_store_sighting *sg,
                              char id[HL_STORE_HASH_HEX]);
+
+/* The same when the caller has the canonical text already (canon =
+ * json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS), which it may then store
+ * as the record): only the hash is computed, no second serialisation. */
+int hl_store_sighting_fields_canon(const json_t *rec, const char *canon,
+                                   struct hl_store_sighting *sg, char id[HL_STORE_HASH_HEX]);
 
 enum hl_store_time {
 	HL_STORE_BY_RECEIVED,   /* received_at */

@@ -101,8 +101,23 @@ static const char MIGRATION_3[] =
         "  updated_at INTEGER NOT NULL,\n"
         "  PRIMARY KEY (peer, id)\n"
         ") STRICT, WITHOUT ROWID;\n";
+/* v4: an outbox message's envelope and body move to their own table,
+ * written once at enqueue and deleted at the ACK. In the outbox row they
+ * were rewritten whole (overflow pages and all) by every UPDATE of the
+ * small columns: mark_sent, then ack; a batch of sightings is tens of
+ * pages. */
+static const char MIGRATION_4[] =
+        "CREATE TABLE outbox_body (\n"
+        "  msg_id TEXT PRIMARY KEY NOT NULL,\n"
+        "  envelope TEXT,\n"
+        "  body TEXT NOT NULL\n"
+        ") STRICT;\n"
+        "INSERT INTO outbox_body (msg_id, envelope, body)\n"
+        "  SELECT msg_id, envelope, body FROM outbox WHERE acked_at IS NULL;\n"
+        "ALTER TABLE outbox DROP COLUMN envelope;\n"
+        "ALTER TABLE outbox DROP COLUMN body;\n";
 
-static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3};
+static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4};
 
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == HL_STORE_SCHEMA_VERSION,
                "one migration step per schema version");

@@ -84,6 +84,12 @@ void h_wait_eq(const struct h_party *p, const char *path, long long want);
 /* Whether p's log has a line containing text. */
 bool h_log_has(const struct h_party *p, const char *text);
 
+/* From p's store (DIR/NAME.db, opened read-only): its audit rows with
+ * direction dir ("local", "sent", "received"), and how many distinct
+ * message ids they name. */
+void h_audit_count(const struct h_env *e, const struct h_party *p, const char *dir, long long *rows,
+                   long long *ids);
+
 /* The i-th test sighting record (distinct for distinct i), as a JSON line. */
 void h_sighting_line(unsigned i, const char *tag, char *out, size_t outlen);
 
