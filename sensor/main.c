@@ -74,6 +74,11 @@ static void usage(FILE *out)
 	      "  -w, --workers N          worker threads (default: cores - 1, at least 1)\n"
 	      "      --max-flows N        flows per worker (65536)\n"
 	      "      --stream-depth BYTES payload scanned per TCP direction, 0 = all (1048576)\n"
+	      "      --frag-max N         IP datagrams in reassembly per worker (4096)\n"
+	      "      --frag-memory BYTES  bytes held for IP reassembly per worker (33554432)\n"
+	      "      --frag-timeout S     a datagram's fragments wait at most S seconds (30)\n"
+	      "      --reorder-memory BYTES  out-of-order TCP bytes held per worker (33554432)\n"
+	      "      --reorder-dir-bytes BYTES  ... and per flow direction (65536)\n"
 	      "enrichment:\n"
 	      "      --geoip FILE         MaxMind City or Country database\n"
 	      "      --asn FILE           MaxMind ASN database\n"
@@ -190,6 +195,11 @@ enum {
 	OPT_EXPECT,
 	OPT_MAX_FLOWS,
 	OPT_STREAM_DEPTH,
+	OPT_FRAG_MAX,
+	OPT_FRAG_MEMORY,
+	OPT_FRAG_TIMEOUT,
+	OPT_REORDER_MEMORY,
+	OPT_REORDER_DIR,
 	OPT_STATS_INTERVAL,
 	OPT_STATS_JSON,
 	OPT_VERSION,
@@ -236,6 +246,11 @@ static const struct option long_options[] = {
         {"expect", required_argument, NULL, OPT_EXPECT},
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
         {"stream-depth", required_argument, NULL, OPT_STREAM_DEPTH},
+        {"frag-max", required_argument, NULL, OPT_FRAG_MAX},
+        {"frag-memory", required_argument, NULL, OPT_FRAG_MEMORY},
+        {"frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT},
+        {"reorder-memory", required_argument, NULL, OPT_REORDER_MEMORY},
+        {"reorder-dir-bytes", required_argument, NULL, OPT_REORDER_DIR},
         {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"stats-json", no_argument, NULL, OPT_STATS_JSON},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -413,6 +428,34 @@ static int parse_options(int argc, char **argv, struct hl_sensor_opts *o)
 			if (!parse_u64(optarg, UINT64_MAX, &v))
 				return bad_value("--stream-depth", optarg);
 			e->worker.stream_depth = v;
+			break;
+		/* The bounds of docs/operations.md, "Bounds and defaults": each
+		 * has a floor so that a typo cannot turn a cap into a refusal of
+		 * all traffic. */
+		case OPT_FRAG_MAX:
+			if (!parse_u64(optarg, 1u << 24, &v) || v < 16)
+				return bad_value("--frag-max", optarg);
+			e->worker.decoder.defrag.max_reassemblies = (uint32_t)v;
+			break;
+		case OPT_FRAG_MEMORY:
+			if (!parse_u64(optarg, (uint64_t)1 << 40, &v) || v < 65536)
+				return bad_value("--frag-memory", optarg);
+			e->worker.decoder.defrag.max_mem = v;
+			break;
+		case OPT_FRAG_TIMEOUT:
+			if (!parse_seconds(optarg, 3600, &secs) || secs <= 0)
+				return bad_value("--frag-timeout", optarg);
+			e->worker.decoder.defrag.timeout_us = (int64_t)(secs * 1e6 + 0.5);
+			break;
+		case OPT_REORDER_MEMORY:
+			if (!parse_u64(optarg, (uint64_t)1 << 40, &v) || v < 65536)
+				return bad_value("--reorder-memory", optarg);
+			e->worker.reorder.max_held_total = v;
+			break;
+		case OPT_REORDER_DIR:
+			if (!parse_u64(optarg, UINT32_MAX, &v) || v < 4096)
+				return bad_value("--reorder-dir-bytes", optarg);
+			e->worker.reorder.max_held_dir = (uint32_t)v;
 			break;
 		case OPT_STATS_INTERVAL:
 			if (!parse_u64(optarg, 86400, &v))

@@ -670,6 +670,37 @@ static void reorder_caps_per_direction_and_per_worker(void **state)
 	free_result(&r);
 }
 
+/* The caps are the command line's: smaller ones given as options are the
+ * ones the floods hit. */
+static void configured_caps_are_the_ones_hit(void **state)
+{
+	(void)state;
+	struct result r;
+	const char *frag_opts[] = {"--frag-memory", "1048576", "--frag-max", "256", NULL};
+	uint32_t n = 4000 / scale;
+	run_flood("frags-opt", frag_flood, n, frag_opts, &r);
+	assert_true(counter(&r, "frag", "active") <= 256);
+	assert_true(counter(&r, "frag", "memory_peak") <= 1048576);
+	assert_true(counter(&r, "frag", "evicted") > 0);
+	free_result(&r);
+
+	const char *dir_opts[] = {"--reorder-dir-bytes", "16384", NULL};
+	run_flood("reorder-dir-opt", reorder_dir_cap, DIR_FLOWS, dir_opts, &r);
+	const uint32_t fit = 16384 / (DIR_LEN + SEG_OVERHEAD);
+	assert_int_equal(counter(&r, "tcp", "overflows"), DIR_FLOWS * (DIR_SEGS - fit));
+	assert_int_equal(counter(&r, "tcp", "held_peak"),
+	                 (json_int_t)DIR_FLOWS * fit * (DIR_LEN + SEG_OVERHEAD));
+	free_result(&r);
+
+	const char *total_opts[] = {"--reorder-memory", "1048576", NULL};
+	run_flood("reorder-total-opt", reorder_total_cap, TOTAL_FLOWS, total_opts, &r);
+	json_int_t peak = counter(&r, "tcp", "held_peak");
+	assert_true(peak <= 1048576);
+	assert_true(peak > 1048576 - (DIR_LEN + SEG_OVERHEAD));
+	assert_true(counter(&r, "tcp", "overflows") > 0);
+	free_result(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -677,6 +708,7 @@ int main(void)
 	        cmocka_unit_test(fragment_flood_hits_the_caps_and_stays_flat),
 	        cmocka_unit_test(out_of_order_flood_is_bounded_and_stays_flat),
 	        cmocka_unit_test(reorder_caps_per_direction_and_per_worker),
+	        cmocka_unit_test(configured_caps_are_the_ones_hit),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
