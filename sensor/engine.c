@@ -340,12 +340,23 @@ static int start_workers(const struct hl_engine_config *cfg, struct worker_slot 
 	return rc;
 }
 
+/* Files mostly travel as batches of references (32 bytes a frame), and
+ * every page of a ring costs a fault the first time round: a small ring
+ * will do, as long as a copied frame of the largest size fits (ring.h). */
+static size_t ring_bytes(const struct hl_engine_config *cfg)
+{
+	size_t small = 2u << 20;
+	if (cfg->capture.iface != NULL || cfg->ring_bytes <= small)
+		return cfg->ring_bytes;
+	return small;
+}
+
 static int start_worker_threads(const struct hl_engine_config *cfg, struct worker_slot *slots,
                                 FILE *log)
 {
 	for (unsigned i = 0; i < cfg->workers; i++) {
 		slots[i].worker = hl_worker_new(&cfg->worker, i);
-		slots[i].ring = hl_ring_new(cfg->ring_bytes);
+		slots[i].ring = hl_ring_new(ring_bytes(cfg));
 		if (slots[i].worker == NULL || slots[i].ring == NULL) {
 			fprintf(log, "hotline-sensor: cannot set up worker %u: out of memory\n", i);
 			return HL_ENOMEM;
