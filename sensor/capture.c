@@ -122,6 +122,8 @@ static bool alloc_blocks(hl_capture_t *cap)
  * libpcap handle stays open for its link type and the filter program. */
 static void try_fast(hl_capture_t *cap, const char *path)
 {
+	if (strcmp(path, "-") == 0) /* libpcap's name for standard input */
+		return;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
