@@ -126,7 +126,11 @@ void hl_transport_opts_init(struct hl_transport_opts *o)
 	o->heartbeat_ttl_ms = 15000;
 	o->handshake_ivl_ms = 10000;
 	o->sndhwm = 1000;
-	o->rcvhwm = 1000;
+	/* Unbounded, not 1000: libzmq 4.3.4 aborts when a connection whose
+	 * input stopped at a full receive queue is reset and a heartbeat is
+	 * then due (zeromq/libzmq#4364; docs/transport.md, "Queues and
+	 * sizes"). The senders' acknowledgement windows bound it instead. */
+	o->rcvhwm = 0;
 	o->max_msg_size = 16 * 1024 * 1024;
 	o->max_frames = 16;
 	o->linger_ms = 0;

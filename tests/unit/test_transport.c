@@ -931,7 +931,7 @@ static void socket_options_and_bad_arguments(void **state)
 	        {ZMQ_RECONNECT_IVL, 100},   {ZMQ_RECONNECT_IVL_MAX, 30000},
 	        {ZMQ_HEARTBEAT_IVL, 5000},  {ZMQ_HEARTBEAT_TIMEOUT, 15000},
 	        {ZMQ_HEARTBEAT_TTL, 15000}, {ZMQ_HANDSHAKE_IVL, 10000},
-	        {ZMQ_SNDHWM, 1000},         {ZMQ_RCVHWM, 1000},
+	        {ZMQ_SNDHWM, 1000},         {ZMQ_RCVHWM, 0},
 	        {ZMQ_IMMEDIATE, 1},         {ZMQ_LINGER, 0},
 	        {ZMQ_MECHANISM, ZMQ_CURVE}, {ZMQ_CURVE_SERVER, 0},
 	};
