@@ -122,17 +122,21 @@ static bool alloc_blocks(hl_capture_t *cap)
  * libpcap handle stays open for its link type and the filter program. */
 static void try_fast(hl_capture_t *cap, const char *path)
 {
-	if (strcmp(path, "-") == 0) /* libpcap's name for standard input */
+	/* only a regular file (not standard input, a pipe or a FIFO, which
+	 * a second open could block on), and the one libpcap has open */
+	struct stat pst, st;
+	FILE *pf = pcap_file(cap->pcap);
+	if (strcmp(path, "-") == 0 || pf == NULL || fstat(fileno(pf), &pst) != 0 ||
+	    !S_ISREG(pst.st_mode))
 		return;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return;
-	struct stat st;
 	uint8_t hdr[HL_PCAPFILE_HEADER];
 	struct fast_file *ff = &cap->ff;
 	unsigned cur = ff->cur; /* go on round the pool where the last file stopped */
 	memset(ff, 0, sizeof *ff);
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	if (fstat(fd, &st) != 0 || st.st_dev != pst.st_dev || st.st_ino != pst.st_ino ||
 	    pread(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr ||
 	    hl_pcapfile_header(hdr, sizeof hdr, &ff->info) != 0 ||
 	    !fast_linktype(pcap_datalink(cap->pcap), ff->info.swapped) ||
