@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "sharer_link.h"
+#include "sharer_link_push.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -60,6 +61,7 @@ struct hl_sharer_link {
 	uint64_t seq;
 	int64_t last_scan;
 	struct hl_sharer_link_stats st;
+	struct hl_link_push *push; /* indicator sets from the sharer (sharer_link_push.c) */
 };
 
 static int64_t now_ms(void)
@@ -329,6 +331,8 @@ static void on_monitor(hl_sharer_link_t *l)
 			l->inflight = 0;
 		}
 		pthread_mutex_unlock(&l->mu);
+		if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+			hl_link_push_connected(l->push, l->sock);
 	}
 }
 
@@ -354,6 +358,13 @@ static void on_socket(hl_sharer_link_t *l)
 				zmq_msg_close(&extra);
 			else
 				nf++;
+		}
+		if (nf == 2 &&
+		    hl_link_push_take(l->push, l->sock, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]),
+		                      zmq_msg_data(&f[1]), zmq_msg_size(&f[1]))) {
+			for (size_t i = 0; i < nf; i++)
+				zmq_msg_close(&f[i]);
+			continue;
 		}
 		pthread_mutex_lock(&l->mu);
 		on_reply(l, f, nf);
@@ -395,6 +406,7 @@ static void *run(void *arg)
 			on_monitor(l);
 		if (it[0].revents & ZMQ_POLLIN)
 			on_socket(l);
+		hl_link_push_tick(l->push, l->sock);
 	}
 	return NULL;
 }
@@ -446,10 +458,11 @@ hl_sharer_link_t *hl_sharer_link_new(const struct hl_sharer_link_opts *o, char *
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->changed, NULL);
 	l->ring = calloc(l->cap, sizeof *l->ring);
+	l->push = hl_link_push_new(o);
 	l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	l->ctx = zmq_ctx_new();
 	l->sock = l->ctx != NULL ? zmq_socket(l->ctx, ZMQ_DEALER) : NULL;
-	if (l->ring == NULL || l->wake_fd < 0 || l->sock == NULL) {
+	if (l->ring == NULL || l->push == NULL || l->wake_fd < 0 || l->sock == NULL) {
 		snprintf(err, errlen, "sharer link: cannot set up (%s)", strerror(errno));
 		goto bad;
 	}
@@ -558,6 +571,11 @@ void hl_sharer_link_stats(hl_sharer_link_t *l, struct hl_sharer_link_stats *st)
 	pthread_mutex_unlock(&l->mu);
 }
 
+void hl_sharer_link_push_stats(hl_sharer_link_t *l, struct hl_sharer_link_push_stats *st)
+{
+	hl_link_push_stats(l->push, st);
+}
+
 void hl_sharer_link_destroy(hl_sharer_link_t **p)
 {
 	if (p == NULL || *p == NULL)
@@ -585,6 +603,7 @@ void hl_sharer_link_destroy(hl_sharer_link_t **p)
 	if (l->wake_fd >= 0)
 		close(l->wake_fd);
 	free(l->ring);
+	hl_link_push_destroy(&l->push);
 	pthread_mutex_destroy(&l->mu);
 	pthread_cond_destroy(&l->changed);
 	free(l);

@@ -30,6 +30,14 @@ typedef struct hl_sharer_link hl_sharer_link_t;
 /* level: 0 error, 1 warning, 2 info, 3 debug. Called from the link's thread. */
 typedef void (*hl_sharer_link_log_fn)(void *ctx, int level, const char *msg);
 
+struct hl_iset;
+/* A whole indicator set pushed by the sharer (sharer_link_push.h), on the
+ * link's thread: set is valid during the call only. Return 0 when it was
+ * taken (the sharer is ACKed), a negative code otherwise (NACKed
+ * "internal": the sharer sends it again later). */
+typedef int (*hl_sharer_link_indicators_fn)(void *ctx, uint64_t set_version, const char *set_hash,
+                                            const struct hl_iset *set);
+
 struct hl_sharer_link_opts {
 	const char *endpoint;        /* ipc:///PATH or tcp://HOST:PORT */
 	const char *name;            /* this sensor: the envelope's "from" */
@@ -42,6 +50,9 @@ struct hl_sharer_link_opts {
 	int resend_ms;               /* resend an un-ACKed record after; 0: 5000 */
 	hl_sharer_link_log_fn log;   /* NULL: stderr */
 	void *log_ctx;
+	/* Indicator sets from the sharer; NULL: none are asked for (no hello). */
+	hl_sharer_link_indicators_fn on_indicators;
+	void *on_indicators_ctx;
 };
 
 struct hl_sharer_link_stats {
@@ -67,6 +78,16 @@ int hl_sharer_link_send(hl_sharer_link_t *l, const char *line, size_t len);
  * timeout_ms. 0 or HL_EAGAIN. */
 int hl_sharer_link_flush(hl_sharer_link_t *l, int timeout_ms);
 void hl_sharer_link_stats(hl_sharer_link_t *l, struct hl_sharer_link_stats *st);
+
+struct hl_sharer_link_push_stats {
+	unsigned long hellos;  /* sent */
+	unsigned long parts;   /* indicator messages taken (ACKed) */
+	unsigned long sets;    /* whole sets handed to on_indicators and accepted */
+	unsigned long refused; /* messages NACKed: unreadable, unexpected, callback failed */
+	uint64_t set_version;  /* of the last set accepted; 0 none */
+	char set_hash[65];     /* its hash; "" */
+};
+void hl_sharer_link_push_stats(hl_sharer_link_t *l, struct hl_sharer_link_push_stats *st);
 /* Stop the thread and free everything; records not yet ACKed are lost
  * (logged with their count). Accepts NULL; sets *p = NULL. */
 void hl_sharer_link_destroy(hl_sharer_link_t **p);

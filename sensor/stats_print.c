@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "stats_print.h"
 
 static uint64_t decode_kind_total(const struct hl_decode_stats *d, enum hl_decode_kind kind)
 {
@@ -64,6 +65,16 @@ static uint64_t tls_malformed(const struct hl_worker_stats *t)
 	return sum(t->tls.malformed, HL_TLS_MALFORMED_COUNT);
 }
 
+static json_t *link_json(const struct hl_sharer_link_stats *l)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "queued",
+	                 (json_int_t)l->queued, "sent", (json_int_t)l->sent, "acked",
+	                 (json_int_t)l->acked, "resent", (json_int_t)l->resent, "pending",
+	                 (json_int_t)l->pending, "dropped", (json_int_t)l->dropped, "refused",
+	                 (json_int_t)l->refused, "invalid", (json_int_t)l->invalid, "disconnects",
+	                 (json_int_t)l->disconnects);
+}
+
 /* What the configured bounds hold and what they refused: the numbers an
  * operator sizes memory with (docs/operations.md, "Bounds and defaults"). */
 static void add_bounds_json(json_t *o, const struct hl_worker_stats *t)
@@ -115,7 +126,8 @@ static void add_bounds_json(json_t *o, const struct hl_worker_stats *t)
 	                  (json_int_t)e->memory_used, "memory_peak", (json_int_t)e->memory_peak));
 }
 
-static void print_json(const struct hl_engine_result *r, bool final, FILE *out)
+static void print_json(const struct hl_engine_result *r, const struct hl_sharer_link_stats *link,
+                       bool final, FILE *out)
 {
 	const struct hl_worker_stats *t = &r->total;
 	double secs = r->seconds > 0 ? r->seconds : 1e-9;
@@ -147,6 +159,8 @@ static void print_json(const struct hl_engine_result *r, bool final, FILE *out)
 	if (o == NULL)
 		return;
 	add_bounds_json(o, t);
+	if (link != NULL)
+		json_object_set_new(o, "sharer", link_json(link));
 	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (line != NULL)
 		fprintf(out, "%s\n", line);
@@ -156,8 +170,15 @@ static void print_json(const struct hl_engine_result *r, bool final, FILE *out)
 
 void hl_engine_print_stats(const struct hl_engine_result *r, bool json, bool final, FILE *out)
 {
+	hl_sensor_print_stats(r, NULL, json, final, out);
+}
+
+void hl_sensor_print_stats(const struct hl_engine_result *r,
+                           const struct hl_sharer_link_stats *link, bool json, bool final,
+                           FILE *out)
+{
 	if (json) {
-		print_json(r, final, out);
+		print_json(r, link, final, out);
 		return;
 	}
 	const struct hl_worker_stats *t = &r->total;
@@ -218,4 +239,11 @@ void hl_engine_print_stats(const struct hl_engine_result *r, bool json, bool fin
 	fprintf(out, "  sightings: %llu (+%llu end-of-flow updates), output errors %llu%s\n",
 	        (unsigned long long)t->sightings, (unsigned long long)t->updates,
 	        (unsigned long long)t->output_errors, r->input_errors ? ", INPUT ERRORS" : "");
+	if (link != NULL)
+		fprintf(out,
+		        "  sharer: queued %lu, sent %lu, acked %lu, resent %lu, pending %lu; "
+		        "dropped "
+		        "%lu, refused %lu, invalid %lu; disconnects %lu\n",
+		        link->queued, link->sent, link->acked, link->resent, link->pending,
+		        link->dropped, link->refused, link->invalid, link->disconnects);
 }

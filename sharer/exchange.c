@@ -56,6 +56,7 @@ void hl_exchange_destroy(hl_exchange_t **p)
 {
 	if (p == NULL || *p == NULL)
 		return;
+	hl_x_ind_free(*p);
 	free((*p)->peers);
 	free((*p)->sensors);
 	free(*p);
@@ -439,10 +440,14 @@ static int process(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_tp_msg 
 	case HL_WIRE_T_ACK:
 		if (s.peer != NULL)
 			rc = hl_x_on_ack(x, s.peer, body, now);
+		else
+			hl_x_ind_sensor_reply(x, s.reply_to, e.type, body);
 		break;
 	case HL_WIRE_T_NACK:
 		if (s.peer != NULL)
 			rc = hl_x_on_nack(x, s.peer, body, now);
+		else
+			hl_x_ind_sensor_reply(x, s.reply_to, e.type, body);
 		break;
 	case HL_WIRE_T_HELLO:
 		/* Acknowledged like any message; nothing to store. */
@@ -453,15 +458,29 @@ static int process(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_tp_msg 
 			XLOG(x, HL_LOG_INFO, "exchange: hello from %s (%s)", s.peer->name,
 			     s.peer->version);
 			rc = hl_x_reconnected(x, s.peer, now);
+		} else {
+			rc = hl_x_ind_sensor_hello(x, sock, m, s.reply_to, body);
 		}
 		make_ack(x, &s, e.id, now, r);
 		break;
 	case HL_WIRE_T_HEARTBEAT:
 		x->c.heartbeats_received++;
 		break;
+	case HL_WIRE_T_INDICATORS:
+	case HL_WIRE_T_INDICATOR_RETRACT:
+		if (s.peer != NULL) {
+			struct hl_x_verdict v;
+			rc = hl_x_on_peer_indicators(x, s.peer->name, m, &e, body, now, &v);
+			if (rc == 0 && v.ok)
+				make_ack(x, &s, e.id, now, r);
+			else if (rc == 0)
+				refuse(x, m, &s, &e, v.code, v.why, now, r);
+			break;
+		}
+		/* fall through */
 	default:
 		refuse(x, m, &s, &e, HL_WIRE_E_UNEXPECTED,
-		       s.sensor ? "a sensor may send only sightings"
+		       s.sensor ? "a sensor may send only sightings, hello and replies"
 		                : "this sharer does not handle this type yet",
 		       now, r);
 		break;

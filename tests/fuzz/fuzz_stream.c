@@ -159,6 +159,13 @@ static bool pat_at(int p, const uint8_t *b)
 	}
 }
 
+/* Where '$' matches: the end of the data, or before a final newline
+ * (PCRE semantics, which Hyperscan follows). */
+static size_t end_of_data(const struct dir *d)
+{
+	return d->len > 0 && d->buf[d->len - 1] == '\n' ? d->len - 1 : d->len;
+}
+
 static int on_match(void *ctx, const struct hl_match *m)
 {
 	struct run *run = ctx;
@@ -172,7 +179,7 @@ static int on_match(void *ctx, const struct hl_match *m)
 		abort();
 	if (!pat_at(p, d->buf + m->offset - n))
 		abort();
-	if (p == P_END && (!d->closing || m->offset != d->len))
+	if (p == P_END && (!d->closing || m->offset != end_of_data(d)))
 		abort();
 	d->reported[p] = true;
 	return 0;
@@ -192,7 +199,8 @@ static void end_stream(struct run *run, struct dir *d, bool with_matches)
 		size_t n = pat_len(p);
 		bool found = false;
 		if (p == P_END)
-			found = with_matches && d->len >= n && pat_at(p, d->buf + d->len - n);
+			found = with_matches && end_of_data(d) >= n &&
+			        pat_at(p, d->buf + end_of_data(d) - n);
 		else
 			for (size_t i = 0; !found && i + n <= d->len; i++)
 				found = pat_at(p, d->buf + i);

@@ -431,3 +431,13 @@ bool h_raw_recv(void *sock, int timeout_ms, json_t **env, json_t **body)
 	assert_non_null(*body);
 	return true;
 }
+
+pid_t h_spawn(char *const argv[], const char *out, const char *err)
+{
+	return spawn(argv, out, err, false);
+}
+
+int h_wait(pid_t pid)
+{
+	return wait_exit(pid);
+}

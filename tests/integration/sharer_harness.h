@@ -95,4 +95,13 @@ void *h_raw_client(void *ctx, const struct h_party *p, const char *secret_file);
 void h_raw_send(void *sock, const char *env, const char *body, size_t body_len);
 bool h_raw_recv(void *sock, int timeout_ms, json_t **env, json_t **body);
 
+/* ---- background programs (test_sensor_sharer.c: the real hotline-sensor) -- */
+
+/* Start argv[0] (stdin /dev/null, stdout to out, stderr to err, both
+ * truncated); returns its pid. */
+pid_t h_spawn(char *const argv[], const char *out, const char *err);
+/* Wait for pid at most H_DEADLINE_MS (killed and failed after); its exit
+ * code, or 128 + signal. */
+int h_wait(pid_t pid);
+
 #endif
