@@ -5,6 +5,13 @@
  * corrupt file ends that file with an error naming it and the packet
  * number, after every packet before it was delivered, and reading goes on
  * with the next file.
+ *
+ * Classic pcap files (the common case) are not read through libpcap but in
+ * large blocks (pcapfile.h), and their frames point into a small pool of
+ * those blocks: a caller that hands frames to other threads without copying
+ * them says so with wait_release (engine.c); without it, a frame is valid
+ * until the next hl_capture_next(), as libpcap's are. pcapng files and live
+ * capture go through libpcap.
  */
 #ifndef HOTLINE_SENSOR_CAPTURE_H
 #define HOTLINE_SENSOR_CAPTURE_H
@@ -25,11 +32,20 @@ struct hl_capture_config {
 	int buffer_mb;       /* live: kernel buffer in MiB (0: libpcap default) */
 	bool immediate;      /* live: deliver packets without batching delay */
 	int read_timeout_ms; /* live: wake-up interval when idle (default 100) */
+	size_t block_bytes;  /* files: bytes per read (default 256 KiB) */
+	unsigned blocks;     /* files: blocks in the pool (default 16, at least 2) */
+	/* Files: before a block is reused, block until every frame with
+	 * pos <= upto (hl_capture_held()) is no longer used; nonzero gives up
+	 * (hl_capture_next() then returns HL_EAGAIN). NULL: frames are done
+	 * with when hl_capture_next() is called again. */
+	int (*wait_release)(void *ctx, uint64_t upto);
+	void *wait_ctx;
 };
 
 void hl_capture_config_init(struct hl_capture_config *cfg);
 
-/* A frame borrowed from libpcap: valid until the next hl_capture_next(). */
+/* A borrowed frame: valid until the next hl_capture_next(), or, when held
+ * (hl_capture_held()), until wait_release is called with upto >= its pos. */
 struct hl_frame {
 	int64_t ts; /* Unix microseconds */
 	uint32_t caplen, wirelen;
@@ -56,6 +72,10 @@ void hl_capture_close(hl_capture_t **cap_p);
  * an error (message in err, e.g. "x.pcap: packet 42: truncated dump
  * file..."); call again to go on with the next file. */
 int hl_capture_next(hl_capture_t *cap, struct hl_frame *frame, char *err, size_t errlen);
+/* The frame hl_capture_next() returned last lives in the block pool: its
+ * position (the end of its record, growing over all files; never 0), or 0
+ * when it is in libpcap's buffer. */
+uint64_t hl_capture_held(const hl_capture_t *cap);
 /* Async-signal-safe: make a blocked hl_capture_next() return. */
 void hl_capture_break(hl_capture_t *cap);
 bool hl_capture_is_live(const hl_capture_t *cap);

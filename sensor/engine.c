@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,22 +16,63 @@
 #include "shard.h"
 
 #define HL_ENGINE_PUBLISH_EVERY 4096u /* frames between stats snapshots */
+#define HL_ENGINE_BATCH 64u           /* frame references per ring record */
+#define HL_ENGINE_WAIT_SPINS 64u      /* release checks before sleeping */
 
-/* What the reader writes into a ring before the frame bytes. */
-struct frame_rec {
+/* What the reader writes into a ring: a copy of a frame (libpcap's buffer
+ * is reused at the next read), or a batch of references to frames that
+ * stay in the capture's block pool until the worker says it is done. */
+enum { REC_FRAME = 1, REC_BATCH = 2 };
+
+struct frame_rec { /* REC_FRAME, then caplen bytes */
+	uint32_t kind;
+	int32_t linktype;
+	uint32_t caplen, wirelen;
 	int64_t ts;
+};
+
+struct batch_rec { /* REC_BATCH, then n struct frame_ref */
+	uint32_t kind, n;
+	uint64_t end_pos; /* pos of the last frame */
+};
+
+struct frame_ref {
+	int64_t ts;
+	const uint8_t *data;
 	uint32_t caplen, wirelen;
 	int32_t linktype;
 	uint32_t pad;
 };
 
+/* The reader sleeps here when it needs a block that workers still use. */
+struct release_wait {
+	atomic_int waiting;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
 struct worker_slot {
 	hl_worker_t *worker;
 	hl_ring_t *ring;
+	struct release_wait *rw;
 	pthread_t thread;
 	bool started;
 	pthread_mutex_t lock; /* guards snapshot */
 	struct hl_worker_stats snapshot;
+	/* worker: pos of the last frame of the last batch it finished */
+	_Alignas(64) atomic_uint_least64_t done;
+	/* reader only: the batch being filled, and what was committed */
+	_Alignas(64) uint64_t committed;
+	uint64_t pending_end;
+	unsigned n_pending;
+	struct frame_ref pending[HL_ENGINE_BATCH];
+};
+
+/* What the reader's callbacks need. */
+struct reader {
+	struct worker_slot *slots;
+	unsigned n;
+	struct release_wait rw;
 };
 
 void hl_engine_config_init(struct hl_engine_config *cfg)
@@ -51,6 +93,17 @@ static void publish(struct worker_slot *slot)
 	pthread_mutex_unlock(&slot->lock);
 }
 
+/* A batch is done: its frames' blocks may be reused. */
+static void batch_done(struct worker_slot *slot, uint64_t end_pos)
+{
+	atomic_store(&slot->done, end_pos);
+	if (atomic_load(&slot->rw->waiting)) {
+		pthread_mutex_lock(&slot->rw->lock);
+		pthread_cond_broadcast(&slot->rw->cond);
+		pthread_mutex_unlock(&slot->rw->lock);
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker_slot *slot = arg;
@@ -58,6 +111,23 @@ static void *worker_main(void *arg)
 	size_t len;
 	unsigned n = 0;
 	while ((rec = hl_ring_peek(slot->ring, &len, true)) != NULL) {
+		uint32_t kind;
+		memcpy(&kind, rec, sizeof kind);
+		if (kind == REC_BATCH) {
+			struct batch_rec b;
+			memcpy(&b, rec, sizeof b);
+			for (uint32_t i = 0; i < b.n; i++) {
+				struct frame_ref r;
+				memcpy(&r, rec + sizeof b + i * sizeof r, sizeof r);
+				struct hl_frame f = {r.ts, r.caplen, r.wirelen, r.linktype, r.data};
+				hl_worker_process(slot->worker, &f);
+				if (++n % HL_ENGINE_PUBLISH_EVERY == 0)
+					publish(slot);
+			}
+			hl_ring_release(slot->ring);
+			batch_done(slot, b.end_pos);
+			continue;
+		}
 		struct frame_rec h;
 		memcpy(&h, rec, sizeof h);
 		struct hl_frame f = {h.ts, h.caplen, h.wirelen, h.linktype, rec + sizeof h};
@@ -166,6 +236,95 @@ static void free_slots(struct worker_slot *slots, unsigned n)
 	free(slots);
 }
 
+/* Reader: commit worker w's pending batch to its ring. */
+static void flush_batch(struct worker_slot *slot)
+{
+	if (slot->n_pending == 0)
+		return;
+	size_t len = sizeof(struct batch_rec) + slot->n_pending * sizeof(struct frame_ref);
+	uint8_t *p = hl_ring_reserve(slot->ring, len, true);
+	if (p != NULL) {
+		struct batch_rec b = {REC_BATCH, slot->n_pending, slot->pending_end};
+		memcpy(p, &b, sizeof b);
+		memcpy(p + sizeof b, slot->pending, slot->n_pending * sizeof(struct frame_ref));
+		hl_ring_commit(slot->ring);
+		slot->committed = slot->pending_end;
+	}
+	slot->n_pending = 0;
+}
+
+static void flush_batches(struct reader *r)
+{
+	for (unsigned i = 0; i < r->n; i++)
+		flush_batch(&r->slots[i]);
+}
+
+/* Hand a frame to worker w: a reference when it is held in the capture's
+ * block pool, else a copy. */
+static void push_frame(struct worker_slot *slot, const struct hl_frame *f, uint64_t held)
+{
+	if (held != 0) {
+		struct frame_ref ref = {f->ts, f->data, f->caplen, f->wirelen, f->linktype, 0};
+		slot->pending[slot->n_pending++] = ref;
+		slot->pending_end = held;
+		if (slot->n_pending == HL_ENGINE_BATCH)
+			flush_batch(slot);
+		return;
+	}
+	flush_batch(slot); /* keep the worker's frames in order */
+	uint8_t *p = hl_ring_reserve(slot->ring, sizeof(struct frame_rec) + f->caplen, true);
+	if (p != NULL) {
+		struct frame_rec h = {REC_FRAME, f->linktype, f->caplen, f->wirelen, f->ts};
+		memcpy(p, &h, sizeof h);
+		memcpy(p + sizeof h, f->data, f->caplen);
+		hl_ring_commit(slot->ring);
+	}
+}
+
+/* No worker still uses a frame at or before upto. A worker's frames not
+ * yet done all lie after its done mark, so one whose mark is behind upto
+ * may still hold such a frame unless it has done all it was given. */
+static bool released(struct reader *r, uint64_t upto)
+{
+	for (unsigned i = 0; i < r->n; i++) {
+		uint64_t done = atomic_load(&r->slots[i].done);
+		if (done < upto && done < r->slots[i].committed)
+			return false;
+	}
+	return true;
+}
+
+/* The capture's wait_release: the pending batches go out first, or the
+ * workers could never finish what holds the block. */
+static int wait_release(void *ctx, uint64_t upto)
+{
+	struct reader *r = ctx;
+	flush_batches(r);
+	for (unsigned spins = 0; !released(r, upto); spins++) {
+		if (spins < HL_ENGINE_WAIT_SPINS) {
+			sched_yield();
+			continue;
+		}
+		struct release_wait *rw = &r->rw;
+		pthread_mutex_lock(&rw->lock);
+		atomic_store(&rw->waiting, 1);
+		if (!released(r, upto)) {
+			/* the timeout only bounds a missed wake-up (none should be) */
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 10 * 1000 * 1000;
+			if (until.tv_nsec >= 1000 * 1000 * 1000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000 * 1000 * 1000;
+			}
+			pthread_cond_timedwait(&rw->cond, &rw->lock, &until);
+		}
+		atomic_store(&rw->waiting, 0);
+		pthread_mutex_unlock(&rw->lock);
+	}
+	return 0;
+}
+
 static int start_worker_threads(const struct hl_engine_config *cfg, struct worker_slot *slots,
                                 FILE *log);
 
@@ -182,12 +341,23 @@ static int start_workers(const struct hl_engine_config *cfg, struct worker_slot 
 	return rc;
 }
 
+/* Files mostly travel as batches of references (32 bytes a frame), and
+ * every page of a ring costs a fault the first time round: a small ring
+ * will do, as long as a copied frame of the largest size fits (ring.h). */
+static size_t ring_bytes(const struct hl_engine_config *cfg)
+{
+	size_t small = 2u << 20;
+	if (cfg->capture.iface != NULL || cfg->ring_bytes <= small)
+		return cfg->ring_bytes;
+	return small;
+}
+
 static int start_worker_threads(const struct hl_engine_config *cfg, struct worker_slot *slots,
                                 FILE *log)
 {
 	for (unsigned i = 0; i < cfg->workers; i++) {
 		slots[i].worker = hl_worker_new(&cfg->worker, i);
-		slots[i].ring = hl_ring_new(cfg->ring_bytes);
+		slots[i].ring = hl_ring_new(ring_bytes(cfg));
 		if (slots[i].worker == NULL || slots[i].ring == NULL) {
 			fprintf(log, "hotline-sensor: cannot set up worker %u: out of memory\n", i);
 			return HL_ENOMEM;
@@ -205,9 +375,10 @@ static int start_worker_threads(const struct hl_engine_config *cfg, struct worke
 }
 
 /* Reader loop: returns when the input ends or *stop is set. */
-static void read_frames(const struct hl_engine_config *cfg, hl_capture_t *cap,
-                        struct worker_slot *slots, struct hl_engine_result *res, FILE *log)
+static void read_frames(const struct hl_engine_config *cfg, hl_capture_t *cap, struct reader *r,
+                        struct hl_engine_result *res, FILE *log)
 {
+	struct worker_slot *slots = r->slots;
 	uint32_t seed = (uint32_t)getpid();
 	double start = now_s(CLOCK_MONOTONIC), last_stats = start, last_progress = start;
 	char err[512];
@@ -227,14 +398,7 @@ static void read_frames(const struct hl_engine_config *cfg, hl_capture_t *cap,
 		}
 		if (rc == 1) {
 			unsigned w = hl_shard_of(f.linktype, f.data, f.caplen, seed, cfg->workers);
-			uint8_t *p = hl_ring_reserve(slots[w].ring,
-			                             sizeof(struct frame_rec) + f.caplen, true);
-			if (p != NULL) {
-				struct frame_rec h = {f.ts, f.caplen, f.wirelen, f.linktype, 0};
-				memcpy(p, &h, sizeof h);
-				memcpy(p + sizeof h, f.data, f.caplen);
-				hl_ring_commit(slots[w].ring);
-			}
+			push_frame(&slots[w], &f, hl_capture_held(cap));
 			if (++since_check < 1024)
 				continue;
 		} else if (rc == 0) {
@@ -267,6 +431,7 @@ static void read_frames(const struct hl_engine_config *cfg, hl_capture_t *cap,
 			last_stats = t;
 		}
 	}
+	flush_batches(r);
 	if (cfg->progress) {
 		struct hl_capture_stats cs;
 		hl_capture_stats(cap, &cs);
@@ -280,29 +445,49 @@ int hl_engine_run(const struct hl_engine_config *cfg, struct hl_engine_result *r
 	memset(res, 0, sizeof *res);
 	if (cfg->workers == 0)
 		return HL_EINVAL;
+	/* aligned: the slots' reader and worker parts sit on cache lines of
+	 * their own */
+	struct worker_slot *slots =
+	        aligned_alloc(_Alignof(struct worker_slot), cfg->workers * sizeof *slots);
+	if (slots == NULL)
+		return HL_ENOMEM;
+	memset(slots, 0, cfg->workers * sizeof *slots);
+	struct reader r = {.slots = slots, .n = cfg->workers};
+	atomic_init(&r.rw.waiting, 0);
+	pthread_mutex_init(&r.rw.lock, NULL);
+	pthread_cond_init(&r.rw.cond, NULL);
+	for (unsigned i = 0; i < cfg->workers; i++) {
+		pthread_mutex_init(&slots[i].lock, NULL);
+		atomic_init(&slots[i].done, 0);
+		slots[i].rw = &r.rw;
+	}
+
 	char err[512];
-	hl_capture_t *cap = hl_capture_open(&cfg->capture, err, sizeof err);
+	struct hl_capture_config ccfg = cfg->capture;
+	ccfg.wait_release = wait_release;
+	ccfg.wait_ctx = &r;
+	hl_capture_t *cap = hl_capture_open(&ccfg, err, sizeof err);
+	int rc = 0;
 	if (cap == NULL) {
 		fprintf(log, "hotline-sensor: %s\n", err);
-		return HL_EIO;
-	}
-	if (cfg->after_open != NULL && cfg->after_open(cfg->after_open_ctx, err, sizeof err) != 0) {
+		rc = HL_EIO;
+	} else if (cfg->after_open != NULL &&
+	           cfg->after_open(cfg->after_open_ctx, err, sizeof err) != 0) {
 		fprintf(log, "hotline-sensor: %s\n", err);
-		hl_capture_close(&cap);
-		return HL_EPERM;
+		rc = HL_EPERM;
 	}
-	struct worker_slot *slots = calloc(cfg->workers, sizeof *slots);
-	if (slots == NULL) {
+	if (rc != 0) {
 		hl_capture_close(&cap);
-		return HL_ENOMEM;
+		free_slots(slots, cfg->workers);
+		pthread_mutex_destroy(&r.rw.lock);
+		pthread_cond_destroy(&r.rw.cond);
+		return rc;
 	}
-	for (unsigned i = 0; i < cfg->workers; i++)
-		pthread_mutex_init(&slots[i].lock, NULL);
 
 	double start = now_s(CLOCK_MONOTONIC);
-	int rc = start_workers(cfg, slots, log);
+	rc = start_workers(cfg, slots, log);
 	if (rc == 0)
-		read_frames(cfg, cap, slots, res, log);
+		read_frames(cfg, cap, &r, res, log);
 	stop_workers(slots, cfg->workers);
 
 	hl_capture_stats(cap, &res->capture);
@@ -310,6 +495,9 @@ int hl_engine_run(const struct hl_engine_config *cfg, struct hl_engine_result *r
 	res->seconds = now_s(CLOCK_MONOTONIC) - start;
 	res->cpu_seconds = cpu_seconds();
 	free_slots(slots, cfg->workers);
+	/* after the workers: their frames pointed into the capture's blocks */
 	hl_capture_close(&cap);
+	pthread_mutex_destroy(&r.rw.lock);
+	pthread_cond_destroy(&r.rw.cond);
 	return rc;
 }

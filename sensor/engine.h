@@ -1,10 +1,13 @@
 /* \summary: the sensor's threads: one reader, N workers, rings between
  *
  * The reader (the calling thread) pulls frames from the capture, picks the
- * worker by address pair (shard.h) and copies the frame into that worker's
- * ring; each worker thread drains its ring. For files the reader waits when
- * a ring is full, so a replay never loses a packet; live, it waits too and
- * the kernel buffer absorbs the burst (its drops are reported).
+ * worker by address pair (shard.h) and puts the frame into that worker's
+ * ring; each worker thread drains its ring. Frames of classic pcap files
+ * travel as references into the capture's block pool, 64 to a ring record,
+ * and a block is refilled only once every worker is past it; other frames
+ * (pcapng, live) are copied. For files the reader waits when a ring is
+ * full, so a replay never loses a packet; live, it waits too and the
+ * kernel buffer absorbs the burst (its drops are reported).
  */
 #ifndef HOTLINE_SENSOR_ENGINE_H
 #define HOTLINE_SENSOR_ENGINE_H
@@ -21,7 +24,7 @@ struct hl_engine_config {
 	struct hl_capture_config capture;
 	struct hl_worker_config worker;
 	unsigned workers;          /* >= 1 */
-	size_t ring_bytes;         /* per worker (default 8 MiB) */
+	size_t ring_bytes;         /* per worker (default 8 MiB; files: at most 2 MiB) */
 	double stats_interval_s;   /* 0: only at exit */
 	bool stats_json;           /* stats lines as JSON on stderr */
 	bool progress;             /* file replay progress line on stderr */
