@@ -35,13 +35,10 @@ hl_matcher_t *hl_matcher_alloc(void)
 	hl_matcher_t *m = calloc(1, sizeof *m);
 	if (m == NULL)
 		return NULL;
+	atomic_init(&m->cache, NULL);
 	m->allow = hl_allowlist_new();
 	m->ips = hl_prefix_set_new();
-	m->domains = hl_name_table_new();
-	m->urls = hl_name_table_new();
-	m->uris = hl_name_table_new();
-	if (m->allow == NULL || m->ips == NULL || m->domains == NULL || m->urls == NULL ||
-	    m->uris == NULL)
+	if (m->allow == NULL || m->ips == NULL)
 		hl_matcher_destroy(&m);
 	return m;
 }
@@ -63,119 +60,76 @@ void hl_matcher_destroy(hl_matcher_t **m_p)
 	if (m_p == NULL || *m_p == NULL)
 		return;
 	hl_matcher_t *m = *m_p;
-	free(m->store); /* inds and every string of theirs */
+	hl_matcher_store_free(m);
 	hl_allowlist_destroy(&m->allow);
 	hl_prefix_set_destroy(&m->ips);
-	hl_name_table_destroy(&m->domains);
-	hl_name_table_destroy(&m->urls);
-	hl_name_table_destroy(&m->uris);
+	hl_vtable_destroy(&m->domains);
+	hl_vtable_destroy(&m->urls);
+	hl_vtable_destroy(&m->uris);
 	hl_matcher_hs_free(m);
 	free(m);
 	*m_p = NULL;
 }
 
-int hl_matcher_store_alloc(hl_matcher_t *m, size_t n, size_t ptrs, size_t bytes,
-                           struct hl_store *st)
-{
-	/* struct hl_indicator and char * both need pointer alignment, which
-	 * every sizeof here keeps. */
-	if (n > SIZE_MAX / 2 / sizeof *m->inds || ptrs > SIZE_MAX / 4 / sizeof(char *) ||
-	    bytes > SIZE_MAX / 4)
-		return HL_ELIMIT;
-	size_t ind_len = n * sizeof *m->inds, ptr_len = ptrs * sizeof(char *);
-	size_t len = ind_len + ptr_len + bytes;
-	uint8_t *block = hl_big_alloc(len);
-	if (block == NULL)
-		return HL_ENOMEM;
-	m->store = block;
-	m->store_len = len;
-	m->inds = (struct hl_indicator *)(void *)block;
-	m->ind_bytes = len;
-	st->ptrs = (char **)(void *)(block + ind_len);
-	st->ptrs_end = st->ptrs + ptrs;
-	st->bytes = (char *)block + ind_len + ptr_len;
-	st->bytes_end = st->bytes + bytes;
-	return 0;
-}
-
-char *hl_store_str(struct hl_store *st, const void *s, size_t len)
-{
-	if ((size_t)(st->bytes_end - st->bytes) <= len)
-		return NULL;
-	char *out = st->bytes;
-	memcpy(out, s, len);
-	out[len] = '\0';
-	st->bytes += len + 1;
-	return out;
-}
-
-char **hl_store_ptrs(struct hl_store *st, size_t n)
-{
-	if (n == 0 || (size_t)(st->ptrs_end - st->ptrs) < n)
-		return NULL;
-	char **out = st->ptrs;
-	st->ptrs += n;
-	return out;
-}
-
 /* Size the tables once for what is about to go in: growing them a step at
  * a time rehashes and copies, and leaves their memory to be faulted in a
  * page at a time. */
-static int reserve_tables(hl_matcher_t *m)
+static int make_tables(hl_matcher_t *m)
 {
-	size_t keys[HL_IND_TYPE_COUNT] = {0}, bytes[HL_IND_TYPE_COUNT] = {0}, v6 = 0;
+	size_t v6 = 0;
+	memset(m->by_type, 0, sizeof m->by_type);
 	for (size_t i = 0; i < m->n; i++) {
-		const struct hl_indicator *ind = &m->inds[i];
-		if ((unsigned)ind->type >= HL_IND_TYPE_COUNT)
+		unsigned type = hl_m_meta(m, i)->type;
+		if (type >= HL_IND_TYPE_COUNT)
 			return HL_EINVAL;
-		keys[ind->type]++;
-		if (ind->type == HL_IND_IP)
-			v6 += strchr(ind->value, ':') != NULL;
-		else if (ind->type <= HL_IND_URI)
-			bytes[ind->type] += strlen(ind->value);
+		m->by_type[type]++;
+		if (type == HL_IND_IP)
+			v6 += strchr(hl_m_value(m, i), ':') != NULL;
 	}
-	int rc = hl_prefix_set_reserve(m->ips, keys[HL_IND_IP] - v6, v6);
-	if (rc == 0)
-		rc = hl_name_table_reserve(m->domains, keys[HL_IND_DOMAIN], bytes[HL_IND_DOMAIN]);
-	if (rc == 0)
-		rc = hl_name_table_reserve(m->urls, keys[HL_IND_URL], bytes[HL_IND_URL]);
-	if (rc == 0)
-		rc = hl_name_table_reserve(m->uris, keys[HL_IND_URI], bytes[HL_IND_URI]);
-	return rc;
+	int rc = hl_prefix_set_reserve(m->ips, m->by_type[HL_IND_IP] - v6, v6);
+	if (rc != 0)
+		return rc;
+	struct hl_vtable_keys keys = {m->strings, &m->recs[0].value,
+	                              sizeof(struct hl_irec) / sizeof(uint32_t)};
+	hl_vtable_destroy(&m->domains);
+	hl_vtable_destroy(&m->urls);
+	hl_vtable_destroy(&m->uris);
+	m->domains = hl_vtable_new(m->by_type[HL_IND_DOMAIN], &keys);
+	m->urls = hl_vtable_new(m->by_type[HL_IND_URL], &keys);
+	m->uris = hl_vtable_new(m->by_type[HL_IND_URI], &keys);
+	return m->domains != NULL && m->urls != NULL && m->uris != NULL ? 0 : HL_ENOMEM;
 }
 
 int hl_matcher_index(hl_matcher_t *m)
 {
-	memset(m->by_type, 0, sizeof m->by_type);
-	int rc = reserve_tables(m);
+	int rc = make_tables(m);
 	if (rc != 0)
 		return rc;
 	for (size_t i = 0; i < m->n; i++) {
-		const struct hl_indicator *ind = &m->inds[i];
-		m->by_type[ind->type]++;
-		switch (ind->type) {
+		const char *value = hl_m_value(m, i);
+		hl_vtable_t *t = NULL;
+		switch (hl_m_meta(m, i)->type) {
 		case HL_IND_IP: {
 			struct hl_cidr c;
-			if (hl_cidr_parse(ind->value, &c, NULL, 0) != 0)
+			if (hl_cidr_parse(value, &c, NULL, 0) != 0)
 				return HL_EINVAL;
 			rc = hl_prefix_set_add(m->ips, c.family, c.addr, c.plen, (uint32_t)i);
 			break;
 		}
 		case HL_IND_DOMAIN:
-			rc = hl_name_table_add(m->domains, ind->value, strlen(ind->value),
-			                       (uint32_t)i);
+			t = m->domains;
 			break;
 		case HL_IND_URL:
-			rc = hl_name_table_add(m->urls, ind->value, strlen(ind->value),
-			                       (uint32_t)i);
+			t = m->urls;
 			break;
 		case HL_IND_URI:
-			rc = hl_name_table_add(m->uris, ind->value, strlen(ind->value),
-			                       (uint32_t)i);
+			t = m->uris;
 			break;
 		default:
 			break;
 		}
+		if (t != NULL)
+			rc = hl_vtable_add(t, (uint32_t)i, strlen(value));
 		if (rc != 0)
 			return rc;
 	}
@@ -206,21 +160,23 @@ int hl_matcher_copy_allowlist(hl_matcher_t *m, const hl_allowlist_t *al)
 	return 0;
 }
 
-/* The canonical hash of exactly the compiled indicators. When nothing was
- * left out that is the set's own hash; otherwise a throwaway set of copies
- * is hashed, so the canonical form stays the model's business. */
-static int compute_hash(hl_matcher_t *m, const hl_iset_t *set)
+/* The canonical hash of exactly the compiled indicators (kept[0..n)).
+ * When nothing was left out that is the set's own hash; otherwise a
+ * throwaway set of copies is hashed, so the canonical form stays the
+ * model's business. */
+static int compute_hash(hl_matcher_t *m, const hl_iset_t *set, const struct hl_indicator **kept,
+                        size_t n)
 {
-	if (m->n == hl_iset_count(set))
+	if (n == hl_iset_count(set))
 		return hl_iset_hash(set, m->hash);
 	hl_iset_t *tmp = hl_iset_new();
 	if (tmp == NULL)
 		return HL_ENOMEM;
 	int rc = 0;
-	for (size_t i = 0; i < m->n && rc == 0; i++) {
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct hl_indicator copy;
 		hl_indicator_init(&copy);
-		rc = hl_indicator_copy(&copy, &m->inds[i]);
+		rc = hl_indicator_copy(&copy, kept[i]);
 		if (rc == 0)
 			rc = hl_iset_add(tmp, &copy, NULL);
 		hl_indicator_clear(&copy);
@@ -274,71 +230,16 @@ static const struct hl_indicator **select_live(const hl_iset_t *set, int64_t now
 	return live;
 }
 
-static size_t str_need(const char *s)
+/* Drop the payload indicators Hyperscan rejected: live[] is compacted in
+ * place to the kept ones, in order; returns how many. */
+static size_t keep_compiled(const struct hl_indicator **live, size_t n, const bool *rejected,
+                            size_t first_payload)
 {
-	return s != NULL ? strlen(s) + 1 : 0;
-}
-
-static size_t strv_need(const struct hl_strv *sv)
-{
-	size_t total = 0;
-	for (size_t i = 0; i < sv->n; i++)
-		total += strlen(sv->v[i]) + 1;
-	return total;
-}
-
-static char *store_opt(struct hl_store *st, const char *s)
-{
-	return s != NULL ? hl_store_str(st, s, strlen(s)) : NULL;
-}
-
-static int store_strv(struct hl_store *st, struct hl_strv *dst, const struct hl_strv *src)
-{
-	dst->n = src->n;
-	dst->v = hl_store_ptrs(st, src->n);
-	for (size_t i = 0; i < src->n; i++) {
-		if (dst->v == NULL)
-			return HL_ELIMIT;
-		dst->v[i] = store_opt(st, src->v[i]);
-		if (dst->v[i] == NULL)
-			return HL_ELIMIT;
-	}
-	return 0;
-}
-
-/* Copy the kept indicators into m's store: measured first, then placed. */
-static int copy_kept(hl_matcher_t *m, const struct hl_indicator **live, size_t n,
-                     const bool *rejected_payload, size_t first_payload)
-{
-	size_t kept = 0, ptrs = 0, bytes = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (i >= first_payload && rejected_payload[i - first_payload])
-			continue;
-		const struct hl_indicator *src = live[i];
-		kept++;
-		ptrs += src->sources.n + src->tags.n;
-		bytes += str_need(src->value) + str_need(src->id) + str_need(src->description) +
-		         strv_need(&src->sources) + strv_need(&src->tags);
-	}
-	struct hl_store st;
-	int rc = hl_matcher_store_alloc(m, kept, ptrs, bytes, &st);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if (i >= first_payload && rejected_payload[i - first_payload])
-			continue;
-		const struct hl_indicator *src = live[i];
-		struct hl_indicator *dst = &m->inds[m->n++];
-		*dst = *src;
-		dst->value = store_opt(&st, src->value);
-		dst->id = store_opt(&st, src->id);
-		dst->description = store_opt(&st, src->description);
-		rc = store_strv(&st, &dst->sources, &src->sources);
-		if (rc == 0)
-			rc = store_strv(&st, &dst->tags, &src->tags);
-		if (rc == 0 && (dst->value == NULL || (src->id != NULL && dst->id == NULL) ||
-		                (src->description != NULL && dst->description == NULL)))
-			rc = HL_ELIMIT; /* cannot happen: the store was measured */
-	}
-	return rc;
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++)
+		if (i < first_payload || !rejected[i - first_payload])
+			live[kept++] = live[i];
+	return kept;
 }
 
 int hl_matcher_compile(const hl_iset_t *set, const struct hl_compile_opts *opts, hl_matcher_t **out,
@@ -374,14 +275,24 @@ int hl_matcher_compile(const hl_iset_t *set, const struct hl_compile_opts *opts,
 	if (rc == 0)
 		rc = hl_matcher_hs_build(live + first_payload, np, (uint32_t)first_payload, true,
 		                         rejected, &m->block_db, &m->stream_db, diag);
+	size_t kept = rc == 0 ? keep_compiled(live, n, rejected, first_payload) : 0;
 	if (rc == 0)
-		rc = copy_kept(m, live, n, rejected, first_payload);
+		rc = hl_matcher_store_build(m, live, kept);
 	if (rc == 0)
 		rc = hl_matcher_index(m);
 	if (rc == 0)
 		rc = hl_matcher_copy_allowlist(m, opts != NULL ? opts->allowlist : NULL);
 	if (rc == 0)
-		rc = compute_hash(m, set);
+		rc = compute_hash(m, set, live, kept);
+	for (size_t i = 0; rc == 0 && i < kept && m->allow_count > 0; i++) {
+		const struct hl_indicator *ind = live[i];
+		if (!hl_allowlist_covers(m->allow, ind))
+			continue;
+		st.allowlisted++;
+		hl_diag_report(diag, HL_DIAG_WARNING, DIAG_FILE, 0,
+		               "indicator %s (%s %s) is allowlisted whole and can never match",
+		               ind_label(ind), hl_ind_type_name(ind->type), ind->value);
+	}
 	free(live);
 	free(rejected);
 	if (rc != 0) {
@@ -392,15 +303,6 @@ int hl_matcher_compile(const hl_iset_t *set, const struct hl_compile_opts *opts,
 	st.rejected += n - m->n;
 	st.compiled = m->n;
 	memcpy(st.by_type, m->by_type, sizeof st.by_type);
-	for (size_t i = 0; i < m->n && m->allow_count > 0; i++) {
-		const struct hl_indicator *ind = &m->inds[i];
-		if (!hl_allowlist_covers(m->allow, ind))
-			continue;
-		st.allowlisted++;
-		hl_diag_report(diag, HL_DIAG_WARNING, DIAG_FILE, 0,
-		               "indicator %s (%s %s) is allowlisted whole and can never match",
-		               ind_label(ind), hl_ind_type_name(ind->type), ind->value);
-	}
 	if (stats != NULL)
 		*stats = st;
 	*out = m;
@@ -410,11 +312,6 @@ int hl_matcher_compile(const hl_iset_t *set, const struct hl_compile_opts *opts,
 size_t hl_matcher_count(const hl_matcher_t *m)
 {
 	return m->n;
-}
-
-const struct hl_indicator *hl_matcher_indicator(const hl_matcher_t *m, uint32_t idx)
-{
-	return idx < m->n ? &m->inds[idx] : NULL;
 }
 
 uint64_t hl_matcher_version(const hl_matcher_t *m)
@@ -439,9 +336,9 @@ void hl_matcher_hash(const hl_matcher_t *m, uint8_t out[HL_SHA256_LEN])
 
 size_t hl_matcher_memory(const hl_matcher_t *m)
 {
-	return sizeof *m + m->ind_bytes + hl_prefix_set_memory(m->ips) +
-	       hl_name_table_memory(m->domains) + hl_name_table_memory(m->urls) +
-	       hl_name_table_memory(m->uris) + hl_matcher_hs_memory(m);
+	return sizeof *m + m->store_len + m->n_pool * sizeof *m->listv +
+	       hl_prefix_set_memory(m->ips) + hl_vtable_memory(m->domains) +
+	       hl_vtable_memory(m->urls) + hl_vtable_memory(m->uris) + hl_matcher_hs_memory(m);
 }
 
 const hl_allowlist_t *hl_matcher_allowlist(const hl_matcher_t *m)

@@ -61,10 +61,9 @@ static int report_one(struct report *r, uint32_t idx, uint64_t offset)
 		return 1;
 	if (idx >= r->m->n)
 		return 0; /* cannot happen with a sound database; never index past */
-	const struct hl_indicator *ind = &r->m->inds[idx];
-	if (r->no_query_only && strchr(ind->value, '?') != NULL)
+	if (r->no_query_only && strchr(hl_m_value(r->m, idx), '?') != NULL)
 		return 0;
-	if (!hl_indicator_valid_at(ind, r->ts))
+	if (!hl_m_valid_at(hl_m_meta(r->m, idx), r->ts))
 		return 0;
 	if (r->allowed < 0)
 		r->allowed = r->m->allow_count > 0 && allowlisted(r) ? 1 : 0;
@@ -81,11 +80,6 @@ static int report_one(struct report *r, uint32_t idx, uint64_t offset)
 	return 0;
 }
 
-static int on_value(void *ctx, uint32_t value)
-{
-	return report_one(ctx, value, 0);
-}
-
 static int on_prefix(void *ctx, uint32_t value, unsigned plen)
 {
 	(void)plen;
@@ -100,15 +94,25 @@ static int on_hs_match(unsigned int id, unsigned long long from, unsigned long l
 	return report_one(ctx, id, to);
 }
 
-static void lookup_exact(struct report *r, const hl_name_table_t *t, const char *key, size_t len)
+static void lookup_exact(struct report *r, const hl_vtable_t *t, const char *key, size_t len)
 {
-	const uint32_t *values = NULL;
-	size_t n = hl_name_table_get(t, key, len, &values);
-	for (size_t i = 0; i < n && !r->stop; i++)
-		report_one(r, values[i], 0);
+	int64_t idx = hl_vtable_get(t, key, len);
+	if (idx >= 0 && !r->stop)
+		report_one(r, (uint32_t)idx, 0);
 }
 
-static void match_string(struct report *r, const hl_name_table_t *t)
+/* The name and each parent at a label boundary ("a.b.c", "b.c", "c"):
+ * a domain indicator matches itself and its subdomains, never a mere
+ * substring. An empty remainder (trailing dot) is not a name. */
+static void suffix_walk(struct report *r, const hl_vtable_t *t, const char *name, size_t len)
+{
+	lookup_exact(r, t, name, len);
+	for (size_t i = 0; i + 1 < len && !r->stop; i++)
+		if (name[i] == '.')
+			lookup_exact(r, t, name + i + 1, len - i - 1);
+}
+
+static void match_string(struct report *r, const hl_vtable_t *t)
 {
 	lookup_exact(r, t, r->obs, r->len);
 	if (r->pre_query < r->len && !r->stop) {
@@ -174,7 +178,7 @@ int hl_match_field(const hl_matcher_t *m, hl_scratch_t *s, enum hl_field field, 
 	case HL_FIELD_HTTP_HOST:
 	case HL_FIELD_TLS_SNI:
 		if (len > 0)
-			hl_name_table_suffix_walk(m->domains, data, len, on_value, &r);
+			suffix_walk(&r, m->domains, data, len);
 		return r.count;
 	case HL_FIELD_HTTP_URL:
 	case HL_FIELD_HTTP_URI: {

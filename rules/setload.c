@@ -28,7 +28,7 @@ static int load_compiled(const char *path, const struct hl_setload_opts *opts, h
 		memset(stats, 0, sizeof *stats);
 		stats->total = stats->compiled = hl_matcher_count(*out);
 		for (size_t i = 0; i < stats->compiled; i++)
-			stats->by_type[hl_matcher_indicator(*out, (uint32_t)i)->type]++;
+			stats->by_type[hl_matcher_type(*out, (uint32_t)i)]++;
 	}
 	return rc;
 }

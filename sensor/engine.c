@@ -98,6 +98,7 @@ static void sum_stats(struct hl_worker_stats *total, const struct hl_worker_stat
 	total->app_memory_refused += w->app_memory_refused;
 	add_words(&total->decode, &w->decode, sizeof w->decode);
 	add_words(&total->flow, &w->flow, sizeof w->flow);
+	add_words(&total->tcp, &w->tcp, sizeof w->tcp);
 	add_words(&total->dns, &w->dns, sizeof w->dns);
 	add_words(&total->http, &w->http, sizeof w->http);
 	add_words(&total->tls, &w->tls, sizeof w->tls);

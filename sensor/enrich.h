@@ -12,7 +12,7 @@
  * Which endpoint is enriched (hl_enrich_remote): the one outside
  * --home-net; when both or neither are inside (or no --home-net is set),
  * the responder (the flow's dst), since a sighting is usually about the
- * server a local client reached. docs/operations-enrichment.md.
+ * server a local client reached. docs/operations.md, "GeoIP and ASN enrichment".
  */
 #ifndef HOTLINE_SENSOR_ENRICH_H
 #define HOTLINE_SENSOR_ENRICH_H

@@ -24,7 +24,7 @@
  * Failures (directory missing or unwritable, disk full, short write, rename)
  * give an error result (the sighting goes out without evidence), are
  * counted and logged once per kind, and leave no temporary file behind.
- * Operations: docs/operations-evidence.md.
+ * Operations: docs/operations.md, "Evidence pcaps".
  */
 #ifndef HOTLINE_SENSOR_EVIDENCE_H
 #define HOTLINE_SENSOR_EVIDENCE_H

@@ -25,7 +25,7 @@
  * flow had timed out), hl_flow_table_expire and hl_flow_table_flush, and
  * must not call back into the same table.
  *
- * Sizing and defaults: docs/operations-flows.md.
+ * Sizing and defaults: docs/operations.md, "Bounds and defaults" and "Flows and TCP ordering".
  */
 #ifndef HOTLINE_SENSOR_FLOW_H
 #define HOTLINE_SENSOR_FLOW_H

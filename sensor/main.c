@@ -1,6 +1,6 @@
 /* \summary: hotline-sensor: options, set loading, signals; wiring only
  *
- * Usage: hotline-sensor (-i IFACE | -r FILE...) -R SET... [options]
+ * Usage: hotline-sensor [--config FILE] (-i IFACE | -r FILE...) -R SET... [options]
  * See docs/hotline-sensor.md.
  */
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "engine.h"
 #include "expect.h"
 #include "hotline/err.h"
@@ -20,41 +21,28 @@
 #include "output.h"
 #include "privdrop.h"
 #include "reload.h"
+#include "sensor_link_out.h"
+#include "sensor_opts.h"
+#include "stats_print.h"
 
-#define MAX_LIST 256
+#define MAX_LIST HL_SENSOR_MAX_LIST
 #define EXIT_MISMATCH 1
 #define EXIT_USAGE 2
+#define EXIT_UNACKED 3
+#define FLUSH_TIMEOUT_MS 5000
 
 /* The only mutable globals: what a signal handler may touch. */
 static atomic_bool g_stop;
+static atomic_int g_signals; /* SIGINT/SIGTERM seen: the second cuts the sharer flush short */
 static atomic_bool g_reopen;
 static hl_reload_t *_Atomic g_reload;
 
-struct options {
-	struct hl_engine_config engine;
-	const char *files[MAX_LIST];
-	size_t n_files;
-	const char *rules[MAX_LIST];
-	size_t n_rules;
-	const char *allowlists[MAX_LIST];
-	size_t n_allowlists;
-	const char *outputs[MAX_LIST];
-	size_t n_outputs;
-	enum hl_format format;
-	const char *expect;
-	bool deterministic;
-	bool quiet;
-	bool watch;
-	const char *user;
-	char sensor_name[256];
-	struct hl_evidence_config evidence;
-	const char *geoip, *asn, *home_net;
-};
-
 static void usage(FILE *out)
 {
-	fputs("usage: hotline-sensor (-i IFACE | -r FILE...) -R SET... [options]\n"
+	fputs("usage: hotline-sensor [--config FILE] (-i IFACE | -r FILE...) -R SET... [options]\n"
 	      "\n"
+	      "      --config FILE        settings from FILE (configs/sensor.yaml); options given\n"
+	      "                           here override it\n"
 	      "input:\n"
 	      "  -i, --interface IFACE    capture live from IFACE\n"
 	      "  -r, --read FILE          read a pcap or pcapng file (repeatable, in order)\n"
@@ -86,6 +74,11 @@ static void usage(FILE *out)
 	      "  -w, --workers N          worker threads (default: cores - 1, at least 1)\n"
 	      "      --max-flows N        flows per worker (65536)\n"
 	      "      --stream-depth BYTES payload scanned per TCP direction, 0 = all (1048576)\n"
+	      "      --frag-max N         IP datagrams in reassembly per worker (4096)\n"
+	      "      --frag-memory BYTES  bytes held for IP reassembly per worker (33554432)\n"
+	      "      --frag-timeout S     a datagram's fragments wait at most S seconds (30)\n"
+	      "      --reorder-memory BYTES  out-of-order TCP bytes held per worker (33554432)\n"
+	      "      --reorder-dir-bytes BYTES  ... and per flow direction (65536)\n"
 	      "enrichment:\n"
 	      "      --geoip FILE         MaxMind City or Country database\n"
 	      "      --asn FILE           MaxMind ASN database\n"
@@ -96,6 +89,17 @@ static void usage(FILE *out)
 	      "      --evidence-packets-before N  packets kept before the match (16)\n"
 	      "      --evidence-packets-after N   packets added after it (16)\n"
 	      "      --evidence-memory N  bytes of kept packets per worker (32 MiB)\n"
+	      "sharer (each record also goes to the local sharer):\n"
+	      "      --sharer ENDPOINT    ipc:///PATH or tcp://HOST:PORT (CURVE)\n"
+	      "      --sharer-name NAME   the sharer's party name (its config's 'name')\n"
+	      "      --sharer-key KEY     tcp: the sharer's public key, Z85 or a file holding it\n"
+	      "      --key FILE           tcp: this sensor's secret key (mode 0600); its public\n"
+	      "                           half is listed at the sharer under --sensor-name\n"
+	      "      --sharer-queue N     records kept while the sharer is away (10000)\n"
+	      "      --sharer-flush-timeout S  at exit, wait S seconds for ACKs (5)\n"
+	      "      --sharer-set FILE    take the indicator sets the sharer pushes: each is\n"
+	      "                           written to FILE and replaces the running set\n"
+	      "      --no-sharer          ignore the config file's sharer\n"
 	      "stats:\n"
 	      "      --stats-interval S   print stats every S seconds (0: only at exit)\n"
 	      "      --stats-json         stats as JSON lines\n"
@@ -103,7 +107,9 @@ static void usage(FILE *out)
 	      "  -h, --help, --version\n"
 	      "\n"
 	      "exit status: 0 done; 1 --expect found differences or an input file was corrupt;\n"
-	      "2 usage or start-up error. SIGINT/SIGTERM flush and exit, SIGHUP reopens outputs.\n",
+	      "2 usage, config or start-up error; 3 the sharer did not acknowledge every record.\n"
+	      "SIGINT/SIGTERM flush and exit (a second one stops waiting for the sharer),\n"
+	      "SIGHUP reopens outputs.\n",
 	      out);
 }
 
@@ -111,6 +117,7 @@ static void on_stop(int sig)
 {
 	(void)sig;
 	atomic_store(&g_stop, true);
+	atomic_fetch_add(&g_signals, 1);
 }
 
 static void request_reload(void)
@@ -188,6 +195,11 @@ enum {
 	OPT_EXPECT,
 	OPT_MAX_FLOWS,
 	OPT_STREAM_DEPTH,
+	OPT_FRAG_MAX,
+	OPT_FRAG_MEMORY,
+	OPT_FRAG_TIMEOUT,
+	OPT_REORDER_MEMORY,
+	OPT_REORDER_DIR,
 	OPT_STATS_INTERVAL,
 	OPT_STATS_JSON,
 	OPT_VERSION,
@@ -201,6 +213,15 @@ enum {
 	OPT_HOME_NET,
 	OPT_WATCH,
 	OPT_USER,
+	OPT_CONFIG,
+	OPT_SHARER,
+	OPT_SHARER_NAME,
+	OPT_SHARER_KEY,
+	OPT_KEY,
+	OPT_SHARER_QUEUE,
+	OPT_SHARER_FLUSH,
+	OPT_NO_SHARER,
+	OPT_SHARER_SET,
 };
 
 static const struct option long_options[] = {
@@ -225,6 +246,11 @@ static const struct option long_options[] = {
         {"expect", required_argument, NULL, OPT_EXPECT},
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
         {"stream-depth", required_argument, NULL, OPT_STREAM_DEPTH},
+        {"frag-max", required_argument, NULL, OPT_FRAG_MAX},
+        {"frag-memory", required_argument, NULL, OPT_FRAG_MEMORY},
+        {"frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT},
+        {"reorder-memory", required_argument, NULL, OPT_REORDER_MEMORY},
+        {"reorder-dir-bytes", required_argument, NULL, OPT_REORDER_DIR},
         {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"stats-json", no_argument, NULL, OPT_STATS_JSON},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -238,6 +264,15 @@ static const struct option long_options[] = {
         {"home-net", required_argument, NULL, OPT_HOME_NET},
         {"watch", no_argument, NULL, OPT_WATCH},
         {"user", required_argument, NULL, OPT_USER},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"sharer", required_argument, NULL, OPT_SHARER},
+        {"sharer-name", required_argument, NULL, OPT_SHARER_NAME},
+        {"sharer-key", required_argument, NULL, OPT_SHARER_KEY},
+        {"key", required_argument, NULL, OPT_KEY},
+        {"sharer-queue", required_argument, NULL, OPT_SHARER_QUEUE},
+        {"sharer-flush-timeout", required_argument, NULL, OPT_SHARER_FLUSH},
+        {"no-sharer", no_argument, NULL, OPT_NO_SHARER},
+        {"sharer-set", required_argument, NULL, OPT_SHARER_SET},
         {NULL, 0, NULL, 0},
 };
 
@@ -247,25 +282,85 @@ static int bad_value(const char *opt, const char *value)
 	return EXIT_USAGE;
 }
 
+/* A list given on the command line replaces the config file's. */
+struct cli_seen {
+	bool input, rules, outputs, allowlists, no_sharer;
+};
+
+static void replace_list_once(bool *seen, size_t *n)
+{
+	if (!*seen)
+		*n = 0;
+	*seen = true;
+}
+
+/* --sharer-key: a file when one exists by that name, else the key itself
+ * (the link checks that it is 40 Z85 characters). */
+static void set_sharer_key(struct hl_sensor_sharer_opts *so, const char *arg)
+{
+	so->server_key = so->server_key_file = NULL;
+	if (strlen(arg) == 40 && access(arg, F_OK) != 0)
+		so->server_key = arg;
+	else
+		so->server_key_file = arg;
+}
+
+static bool parse_seconds(const char *s, double max, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v >= 0 && v <= max))
+		return false;
+	*out = v;
+	return true;
+}
+
+/* The path of --config FILE or --config=FILE, read before the other
+ * options so that they override it. */
+static const char *find_config(int argc, char **argv)
+{
+	const char *path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			path = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+	}
+	return path;
+}
+
 /* Returns -1 to go on, or an exit status. */
-static int parse_options(int argc, char **argv, struct options *o)
+static int parse_options(int argc, char **argv, struct hl_sensor_opts *o)
 {
 	struct hl_engine_config *e = &o->engine;
+	struct cli_seen seen = {0};
 	uint64_t v;
+	double secs;
 	int c;
 	while ((c = getopt_long(argc, argv, "i:r:R:o:w:qh", long_options, NULL)) != -1) {
 		bool ok = true;
 		switch (c) {
 		case 'i':
+			if (!seen.input)
+				o->n_files = 0;
+			seen.input = true;
 			e->capture.iface = optarg;
 			break;
 		case 'r':
+			if (!seen.input)
+				e->capture.iface = NULL;
+			replace_list_once(&seen.input, &o->n_files);
 			ok = push(o->files, &o->n_files, optarg);
 			break;
 		case 'R':
+			replace_list_once(&seen.rules, &o->n_rules);
 			ok = push(o->rules, &o->n_rules, optarg);
 			break;
 		case 'o':
+			replace_list_once(&seen.outputs, &o->n_outputs);
 			ok = push(o->outputs, &o->n_outputs, optarg);
 			break;
 		case 'w':
@@ -306,6 +401,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return bad_value("--format", optarg);
 			break;
 		case OPT_ALLOWLIST:
+			replace_list_once(&seen.allowlists, &o->n_allowlists);
 			ok = push(o->allowlists, &o->n_allowlists, optarg);
 			break;
 		case OPT_SENSOR_NAME:
@@ -333,6 +429,34 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return bad_value("--stream-depth", optarg);
 			e->worker.stream_depth = v;
 			break;
+		/* The bounds of docs/operations.md, "Bounds and defaults": each
+		 * has a floor so that a typo cannot turn a cap into a refusal of
+		 * all traffic. */
+		case OPT_FRAG_MAX:
+			if (!parse_u64(optarg, 1u << 24, &v) || v < 16)
+				return bad_value("--frag-max", optarg);
+			e->worker.decoder.defrag.max_reassemblies = (uint32_t)v;
+			break;
+		case OPT_FRAG_MEMORY:
+			if (!parse_u64(optarg, (uint64_t)1 << 40, &v) || v < 65536)
+				return bad_value("--frag-memory", optarg);
+			e->worker.decoder.defrag.max_mem = v;
+			break;
+		case OPT_FRAG_TIMEOUT:
+			if (!parse_seconds(optarg, 3600, &secs) || secs <= 0)
+				return bad_value("--frag-timeout", optarg);
+			e->worker.decoder.defrag.timeout_us = (int64_t)(secs * 1e6 + 0.5);
+			break;
+		case OPT_REORDER_MEMORY:
+			if (!parse_u64(optarg, (uint64_t)1 << 40, &v) || v < 65536)
+				return bad_value("--reorder-memory", optarg);
+			e->worker.reorder.max_held_total = v;
+			break;
+		case OPT_REORDER_DIR:
+			if (!parse_u64(optarg, UINT32_MAX, &v) || v < 4096)
+				return bad_value("--reorder-dir-bytes", optarg);
+			e->worker.reorder.max_held_dir = (uint32_t)v;
+			break;
 		case OPT_STATS_INTERVAL:
 			if (!parse_u64(optarg, 86400, &v))
 				return bad_value("--stats-interval", optarg);
@@ -355,6 +479,36 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_USER:
 			o->user = optarg;
+			break;
+		case OPT_CONFIG: /* read before the rest: find_config() */
+			break;
+		case OPT_SHARER:
+			o->sharer.endpoint = optarg;
+			break;
+		case OPT_SHARER_NAME:
+			o->sharer.name = optarg;
+			break;
+		case OPT_SHARER_KEY:
+			set_sharer_key(&o->sharer, optarg);
+			break;
+		case OPT_KEY:
+			o->sharer.secret_key_file = optarg;
+			break;
+		case OPT_SHARER_QUEUE:
+			if (!parse_u64(optarg, 10000000, &v) || v == 0)
+				return bad_value("--sharer-queue", optarg);
+			o->sharer.queue = (size_t)v;
+			break;
+		case OPT_SHARER_FLUSH:
+			if (!parse_seconds(optarg, 3600, &secs))
+				return bad_value("--sharer-flush-timeout", optarg);
+			o->sharer.flush_timeout_ms = (int)(secs * 1000 + 0.5);
+			break;
+		case OPT_NO_SHARER:
+			seen.no_sharer = true;
+			break;
+		case OPT_SHARER_SET:
+			o->sharer.set_path = optarg;
 			break;
 		case OPT_EVIDENCE_DIR:
 			o->evidence.dir = optarg;
@@ -389,16 +543,25 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return EXIT_USAGE;
 		}
 	}
+	if (seen.no_sharer)
+		o->sharer.endpoint = NULL;
 	if (optind < argc) {
 		fprintf(stderr, "hotline-sensor: unexpected argument \"%s\"\n", argv[optind]);
 		return EXIT_USAGE;
 	}
 	if ((e->capture.iface == NULL) == (o->n_files == 0)) {
-		fprintf(stderr, "hotline-sensor: give either -i IFACE or -r FILE\n");
+		fprintf(stderr, "hotline-sensor: give either -i IFACE or -r FILE (interface or "
+		                "read in a --config file)\n");
 		return EXIT_USAGE;
 	}
 	if (o->n_rules == 0) {
-		fprintf(stderr, "hotline-sensor: no indicators: give -R FILE\n");
+		fprintf(stderr,
+		        "hotline-sensor: no indicators: give -R FILE (rules in a --config file)\n");
+		return EXIT_USAGE;
+	}
+	if (o->sharer.endpoint != NULL && o->sharer.name == NULL) {
+		fprintf(stderr, "hotline-sensor: --sharer needs --sharer-name NAME (the sharer's "
+		                "party name, the 'name' in its config)\n");
 		return EXIT_USAGE;
 	}
 	return -1;
@@ -410,7 +573,7 @@ static int default_workers(void)
 	return cores > 1 ? (int)cores - 1 : 1;
 }
 
-static void setload_opts(const struct options *o, struct hl_setload_opts *so)
+static void setload_opts(const struct hl_sensor_opts *o, struct hl_setload_opts *so)
 {
 	hl_setload_opts_init(so);
 	so->format = o->format;
@@ -418,7 +581,7 @@ static void setload_opts(const struct options *o, struct hl_setload_opts *so)
 	so->n_allowlists = o->n_allowlists;
 }
 
-static hl_matcher_t *load_set(const struct options *o, bool live)
+static hl_matcher_t *load_set(const struct hl_sensor_opts *o, bool live)
 {
 	struct hl_setload_opts so;
 	setload_opts(o, &so);
@@ -450,7 +613,7 @@ static int drop_after_open(void *ctx, char *err, size_t errlen)
 	return hl_drop_privileges(ctx, err, errlen);
 }
 
-static int open_outputs(struct options *o, hl_output_t **outs)
+static int open_outputs(struct hl_sensor_opts *o, hl_output_t **outs)
 {
 	if (o->n_outputs == 0 && o->expect == NULL)
 		o->outputs[o->n_outputs++] = "-";
@@ -467,47 +630,82 @@ static int open_outputs(struct options *o, hl_output_t **outs)
 	return 0;
 }
 
+/* After the run: flush the link, 0 or EXIT_UNACKED. */
+static int finish_link(struct hl_sensor_link *sl, const struct hl_sensor_opts *o,
+                       struct hl_sharer_link_stats *st)
+{
+	if (sl->link == NULL)
+		return 0;
+	return hl_sensor_link_finish(sl, o->sharer.flush_timeout_ms, &g_signals, st) ? 0
+	                                                                             : EXIT_UNACKED;
+}
+
+static void print_reloads(hl_reload_t *reload)
+{
+	struct hl_reload_stats rs;
+	hl_reload_stats(reload, &rs);
+	if (rs.loads > 0) /* only when a reload was asked for */
+		fprintf(stderr,
+		        "  reloads: %llu ok, %llu failed; generation %llu (%zu "
+		        "indicators)\n",
+		        (unsigned long long)rs.ok, (unsigned long long)rs.failed,
+		        (unsigned long long)rs.generation, rs.indicators);
+}
+
 int main(int argc, char **argv)
 {
-	static struct options o;
-	hl_engine_config_init(&o.engine);
-	hl_evidence_config_init(&o.evidence);
-	o.evidence.log = stderr;
-	o.engine.workers = (unsigned)default_workers();
-	if (gethostname(o.sensor_name, sizeof o.sensor_name - 1) != 0)
-		snprintf(o.sensor_name, sizeof o.sensor_name, "sensor");
-	int status = parse_options(argc, argv, &o);
-	if (status >= 0)
-		return status;
-
-	o.engine.capture.files = o.files;
-	o.engine.capture.n_files = o.n_files;
-	hl_matcher_t *matcher = load_set(&o, o.engine.capture.iface != NULL);
-	if (matcher == NULL)
-		return EXIT_USAGE;
-
-	/* --expect without -o still needs a sink that keeps the lines */
-	static hl_output_t *outs[MAX_LIST + 1];
-	size_t n_outs = o.n_outputs;
-	hl_output_t *expect_sink = NULL;
-	status = EXIT_USAGE;
-	if (open_outputs(&o, outs) != 0)
-		goto out;
-	n_outs = o.n_outputs;
-	if (o.expect != NULL && n_outs == 0) {
-		int err = 0;
-		expect_sink = hl_output_open("/dev/null", false, true, &err);
-		if (expect_sink == NULL)
-			goto out;
-		outs[n_outs++] = expect_sink;
-	}
-
+	static struct hl_sensor_opts o;
+	static struct hl_sensor_config cfg;
+	/* files, the --expect sink, the sharer */
+	static hl_output_t *outs[MAX_LIST + 2];
 	hl_evidence_store_t *evidence = NULL;
+	hl_matcher_t *matcher = NULL;
 	hl_matcher_slot_t *slot = NULL;
 	hl_reload_t *reload = NULL;
 	hl_enrich_t *enrich = NULL;
 	hl_home_net_t *home = NULL;
+	struct hl_sensor_link sl;
+	memset(&sl, 0, sizeof sl);
+	size_t n_outs = 0;
 	char err[512];
+
+	hl_engine_config_init(&o.engine);
+	hl_evidence_config_init(&o.evidence);
+	o.evidence.log = stderr;
+	o.engine.workers = (unsigned)default_workers();
+	o.sharer.flush_timeout_ms = FLUSH_TIMEOUT_MS;
+	if (gethostname(o.sensor_name, sizeof o.sensor_name - 1) != 0)
+		snprintf(o.sensor_name, sizeof o.sensor_name, "sensor");
+	const char *config = find_config(argc, argv);
+	bool have_cfg = false;
+	if (config != NULL) {
+		if (hl_sensor_opts_load(&o, config, &cfg, stderr) != 0)
+			return EXIT_USAGE;
+		have_cfg = true;
+	}
+	int status = parse_options(argc, argv, &o);
+	if (status >= 0)
+		goto out;
+
+	o.engine.capture.files = o.files;
+	o.engine.capture.n_files = o.n_files;
+	status = EXIT_USAGE;
+	matcher = load_set(&o, o.engine.capture.iface != NULL);
+	if (matcher == NULL)
+		goto out;
+
+	if (open_outputs(&o, outs) != 0) {
+		n_outs = o.n_outputs;
+		goto out;
+	}
+	n_outs = o.n_outputs;
+	/* --expect without -o still needs a sink that keeps the lines */
+	if (o.expect != NULL && n_outs == 0) {
+		int code = 0;
+		if ((outs[n_outs] = hl_output_open("/dev/null", false, true, &code)) == NULL)
+			goto out;
+		n_outs++;
+	}
 	if (o.home_net != NULL && (home = hl_home_net_parse(o.home_net, err, sizeof err)) == NULL) {
 		fprintf(stderr, "hotline-sensor: %s\n", err);
 		goto out;
@@ -542,6 +740,11 @@ int main(int argc, char **argv)
 	if (reload == NULL)
 		goto out;
 	atomic_store(&g_reload, reload);
+	if (o.sharer.endpoint != NULL) {
+		if (hl_sensor_link_start(&sl, &o.sharer, o.sensor_name, reload, stderr) != 0)
+			goto out;
+		outs[n_outs++] = sl.out; /* closed by hl_sensor_link_close() */
+	}
 	install_signals();
 	o.engine.worker.evidence = evidence;
 	o.engine.worker.enrich = enrich;
@@ -569,16 +772,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "hotline-sensor: writing %s failed\n",
 			        i < o.n_outputs ? o.outputs[i] : "records");
 	}
+	struct hl_sharer_link_stats ls;
+	int link_status = finish_link(&sl, &o, &ls);
 	if (!o.quiet) {
-		hl_engine_print_stats(&res, o.engine.stats_json, true, stderr);
-		struct hl_reload_stats rs;
-		hl_reload_stats(reload, &rs);
-		if (rs.loads > 0) /* only when a reload was asked for */
-			fprintf(stderr,
-			        "  reloads: %llu ok, %llu failed; generation %llu (%zu "
-			        "indicators)\n",
-			        (unsigned long long)rs.ok, (unsigned long long)rs.failed,
-			        (unsigned long long)rs.generation, rs.indicators);
+		hl_sensor_print_stats(&res, sl.link != NULL ? &ls : NULL, o.engine.stats_json, true,
+		                      stderr);
+		print_reloads(reload);
 	}
 	if (o.expect != NULL) {
 		const char *const *lines;
@@ -587,9 +786,13 @@ int main(int argc, char **argv)
 		if (rc != 0)
 			status = rc > 0 ? EXIT_MISMATCH : EXIT_USAGE;
 	}
+	if (status == 0)
+		status = link_status;
 out:
 	for (size_t i = 0; i < n_outs; i++)
-		hl_output_close(&outs[i]);
+		if (outs[i] != sl.out)
+			hl_output_close(&outs[i]);
+	hl_sensor_link_close(&sl);
 	atomic_store(&g_reload, NULL);
 	hl_reload_destroy(&reload);
 	hl_matcher_slot_destroy(&slot);
@@ -597,5 +800,8 @@ out:
 	hl_enrich_close(&enrich);
 	hl_home_net_destroy(&home);
 	hl_matcher_destroy(&matcher);
+	free(o.home_net_owned);
+	if (have_cfg)
+		hl_sensor_config_free(&cfg);
 	return status;
 }

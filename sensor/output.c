@@ -11,7 +11,9 @@
 
 struct hl_output {
 	pthread_mutex_t lock;
-	FILE *file;
+	FILE *file; /* NULL for a function sink */
+	hl_output_fn fn;
+	void *fn_ctx;
 	char *path; /* NULL for stdout */
 	bool deterministic;
 	bool keep_lines;
@@ -55,6 +57,20 @@ hl_output_t *hl_output_open(const char *path, bool deterministic, bool keep_line
 	return out;
 }
 
+hl_output_t *hl_output_open_fn(hl_output_fn fn, void *ctx, int *err)
+{
+	hl_output_t *out = calloc(1, sizeof *out);
+	if (out == NULL) {
+		*err = HL_ENOMEM;
+		return NULL;
+	}
+	pthread_mutex_init(&out->lock, NULL);
+	atomic_init(&out->reopen, false);
+	out->fn = fn;
+	out->fn_ctx = ctx;
+	return out;
+}
+
 static int keep(hl_output_t *out, const char *line, size_t len)
 {
 	if (out->n_lines == out->cap_lines) {
@@ -74,6 +90,12 @@ static int keep(hl_output_t *out, const char *line, size_t len)
 
 static int emit(hl_output_t *out, const char *line, size_t len)
 {
+	if (out->fn != NULL) {
+		if (out->fn(out->fn_ctx, line, len) == 0)
+			return 0;
+		out->stats.write_errors++;
+		return HL_EIO;
+	}
 	if (atomic_exchange(&out->reopen, false) && out->path != NULL) {
 		FILE *f = open_append(out->path);
 		if (f != NULL) {
@@ -125,7 +147,7 @@ int hl_output_finish(hl_output_t *out)
 			rc = emit(out, out->lines[i], strlen(out->lines[i]));
 	}
 	out->finished = true;
-	if (fflush(out->file) != 0) {
+	if (out->file != NULL && fflush(out->file) != 0) {
 		out->stats.write_errors++;
 		rc = HL_EIO;
 	}

@@ -25,6 +25,12 @@ struct hl_output_stats {
 /* path "-" is stdout. keep_lines: also keep every line in memory (for
  * --expect and deterministic mode). NULL with *err set on failure. */
 hl_output_t *hl_output_open(const char *path, bool deterministic, bool keep_lines, int *err);
+/* A sink that hands each line to fn instead of a file (the sharer link):
+ * fn is called under the output's lock, with the line without its newline,
+ * and must not block for long. Its nonzero return counts as a write error.
+ * Reopen requests are ignored; never deterministic. */
+typedef int (*hl_output_fn)(void *ctx, const char *line, size_t len);
+hl_output_t *hl_output_open_fn(hl_output_fn fn, void *ctx, int *err);
 /* Write one line (without its newline). 0 or a negative HL_E* code. */
 int hl_output_write(hl_output_t *out, const char *line, size_t len);
 /* Async-signal-safe: the next write reopens the file. */

@@ -9,7 +9,7 @@
  * current generation stays: a failed reload never disturbs matching. Bad
  * records are skipped and logged, as at start-up, without failing the
  * load. Workers are never blocked: they pick the new generation up from
- * the slot (matcher_slot.h). Operator view: docs/operations-reload.md.
+ * the slot (matcher_slot.h). Operator view: docs/operations.md, "Reloading indicators".
  *
  * Coalescing: while a load runs, any number of triggers add up to one more
  * load after it. A request for the configured files and a pushed set that

@@ -1,6 +1,15 @@
 /* \summary: sensor -> sharer link: bounded queue, DEALER thread, resend until ACKed
  *
- * The queue is a ring of encoded messages in send order. cursor splits it:
+ * Records travel in "sightings" batches. hl_sharer_link_send appends the
+ * record's bytes to the open (last, not yet sent) message of the queue, or
+ * opens a new one when that holds BATCH_RECORDS records or BATCH_BYTES
+ * bytes. The thread seals a message when it first sends it: it gets its
+ * id, envelope and body then, and every resend repeats those bytes. So a
+ * slow trickle goes one record per message, at once, and a burst (or a
+ * sharer that is slow to ACK) fills messages up: the batch size follows
+ * the load, with no timer.
+ *
+ * The queue is a ring of messages in send order. cursor splits it:
  * entries before it were sent in the current connection (or are done),
  * entries from it on wait for their (re)send. A disconnect and a new
  * connection's handshake move cursor back to the head, so everything
@@ -10,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include "sharer_link.h"
+#include "sharer_link_push.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,12 +42,30 @@
 #define RECV_BATCH 256
 #define SEND_BATCH 256
 #define BLOCKED_RETRY_MS 50
+/* A batch: at most this many records (the wire allows HL_WIRE_BATCH_MAX) ... */
+#define BATCH_RECORDS 256
+/* ... and (by default) this many bytes of records: well under a sharer's
+ * default max_message (1 MiB), and still ~130 typical records. */
+#define BATCH_BYTES (64 * 1024)
+/* Messages in flight at once. While they are, new records gather in the
+ * open message: batches grow with the load and the sharer's commit time
+ * (each message costs the sharer an inbox row and an audit row). */
+#define MSG_WINDOW 8
 
+/* One message: open (records being added to buf) until sealed. */
 struct entry {
 	char id[HL_WIRE_ID_LEN + 1];
-	char *env, *body;
+	char *env, *body; /* when sealed */
 	size_t env_len, body_len;
+	char *buf; /* open: the records' JSON texts, comma-separated ... */
+	size_t buf_len, buf_cap;
+	size_t first;    /* ... from this offset (older ones were dropped) */
+	uint32_t *lens;  /* open: each added record's length */
+	size_t nadded;   /* records added (the open message's size limit) */
+	size_t ndrop;    /* of those, dropped from the front */
+	size_t nrec;     /* records it carries: nadded - ndrop */
 	int64_t sent_at; /* ms, monotonic; 0: not sent on this connection */
+	bool sealed;
 	bool ever_sent;
 	bool done;
 };
@@ -56,10 +84,14 @@ struct hl_sharer_link {
 	bool stopping;
 	bool reconnecting; /* a connection dropped; the next handshake resends */
 	struct entry *ring;
-	size_t cap, head, count, cursor, inflight;
+	size_t cap, head, count, cursor;
+	size_t records;       /* in all messages of the ring */
+	size_t inflight;      /* records sent on this connection and not ACKed */
+	size_t inflight_msgs; /* the messages carrying them */
 	uint64_t seq;
 	int64_t last_scan;
 	struct hl_sharer_link_stats st;
+	struct hl_link_push *push; /* indicator sets from the sharer (sharer_link_push.c) */
 };
 
 static int64_t now_ms(void)
@@ -93,20 +125,46 @@ static void entry_free(struct entry *e)
 {
 	free(e->env);
 	free(e->body);
+	free(e->buf);
+	free(e->lens);
 	memset(e, 0, sizeof *e);
+}
+
+static void less_inflight(hl_sharer_link_t *l, const struct entry *e)
+{
+	l->inflight = l->inflight > e->nrec ? l->inflight - e->nrec : 0;
+	l->inflight_msgs -= l->inflight_msgs > 0;
 }
 
 /* Remove the head entry (done or dropped). */
 static void pop_head(hl_sharer_link_t *l)
 {
 	struct entry *e = at(l, 0);
-	if (e->sent_at != 0 && !e->done && l->inflight > 0)
-		l->inflight--;
+	if (e->sent_at != 0 && !e->done)
+		less_inflight(l, e);
+	l->records -= e->nrec;
 	entry_free(e);
 	l->head = (l->head + 1) % l->cap;
 	l->count--;
 	if (l->cursor > 0)
 		l->cursor--;
+}
+
+/* The queue is full: the oldest record goes, ACKed or not (the sharer has
+ * been away for a whole queue's worth). A sealed message goes whole: its
+ * bytes are fixed. */
+static void drop_oldest(hl_sharer_link_t *l)
+{
+	struct entry *e = at(l, 0);
+	if (e->sealed || e->nrec <= 1) {
+		l->st.dropped += e->nrec;
+		pop_head(l);
+		return;
+	}
+	e->first += e->lens[e->ndrop++] + 1;
+	e->nrec--;
+	l->records--;
+	l->st.dropped++;
 }
 
 static void pop_done(hl_sharer_link_t *l)
@@ -194,6 +252,43 @@ static int setup_curve(hl_sharer_link_t *l, const struct hl_sharer_link_opts *o,
 
 /* ---- the thread ------------------------------------------------------- */
 
+/* Give an open message its id, envelope and body (under mu): from here on
+ * its bytes never change, so every resend is the same message. */
+static int seal(hl_sharer_link_t *l, struct entry *e)
+{
+	static const char pre[] = "{\"records\":[", post[] = "]}";
+	struct hl_wire_envelope env;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	size_t rl = e->buf_len - e->first;
+	size_t len = sizeof pre - 1 + rl + sizeof post - 1;
+	char *body = malloc(len + 1);
+	if (body == NULL)
+		return HL_ENOMEM;
+	memcpy(body, pre, sizeof pre - 1);
+	memcpy(body + sizeof pre - 1, e->buf + e->first, rl);
+	memcpy(body + sizeof pre - 1 + rl, post, sizeof post);
+	int rc = hl_wire_envelope_init(&env, HL_WIRE_T_SIGHTINGS, l->name, l->to, l->seq, now);
+	if (rc == 0)
+		rc = hl_wire_encode_envelope(&env, &e->env, &e->env_len, NULL);
+	if (rc != 0) {
+		free(body);
+		return rc;
+	}
+	l->seq++;
+	memcpy(e->id, env.id, sizeof e->id);
+	e->body = body;
+	e->body_len = len;
+	free(e->buf);
+	free(e->lens);
+	e->buf = NULL;
+	e->lens = NULL;
+	e->buf_len = e->buf_cap = e->first = 0;
+	e->sealed = true;
+	return 0;
+}
+
 /* Send what is due (under mu). Returns true when the socket refused. */
 static bool send_due(hl_sharer_link_t *l, int64_t now)
 {
@@ -206,8 +301,8 @@ static bool send_due(hl_sharer_link_t *l, int64_t now)
 				/* Resend from here: move the cursor back. */
 				for (size_t j = i; j < l->cursor; j++) {
 					struct entry *f = at(l, j);
-					if (f->sent_at != 0 && !f->done && l->inflight > 0)
-						l->inflight--;
+					if (f->sent_at != 0 && !f->done)
+						less_inflight(l, f);
 					f->sent_at = 0;
 				}
 				l->cursor = i;
@@ -216,22 +311,34 @@ static bool send_due(hl_sharer_link_t *l, int64_t now)
 		}
 	}
 	size_t sent = 0;
-	while (l->cursor < l->count && sent < SEND_BATCH && l->inflight < l->o.window) {
+	while (l->cursor < l->count && sent < SEND_BATCH && l->inflight < l->o.window &&
+	       l->inflight_msgs < MSG_WINDOW) {
 		struct entry *e = at(l, l->cursor);
 		if (e->done || e->sent_at != 0) {
 			l->cursor++;
 			continue;
+		}
+		if (!e->sealed) {
+			/* Sealed only when it can leave now: while the sharer is
+			 * away (ZMQ_IMMEDIATE: no pipe, no POLLOUT), records keep
+			 * gathering in the open message. */
+			int ev = 0;
+			size_t evl = sizeof ev;
+			if (zmq_getsockopt(l->sock, ZMQ_EVENTS, &ev, &evl) != 0 ||
+			    !(ev & ZMQ_POLLOUT) || seal(l, e) != 0)
+				return true;
 		}
 		if (zmq_send(l->sock, e->env, e->env_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
 			return true;
 		zmq_send(l->sock, e->body, e->body_len, ZMQ_DONTWAIT);
 		e->sent_at = now;
 		if (e->ever_sent)
-			l->st.resent++;
+			l->st.resent += e->nrec;
 		else
-			l->st.sent++;
+			l->st.sent += e->nrec;
 		e->ever_sent = true;
-		l->inflight++;
+		l->inflight += e->nrec;
+		l->inflight_msgs++;
 		l->cursor++;
 		sent++;
 	}
@@ -240,9 +347,11 @@ static bool send_due(hl_sharer_link_t *l, int64_t now)
 
 static struct entry *find(hl_sharer_link_t *l, const char *id)
 {
+	if (id == NULL)
+		return NULL;
 	for (size_t i = 0; i < l->count; i++) {
 		struct entry *e = at(l, i);
-		if (!e->done && strcmp(e->id, id) == 0)
+		if (e->sealed && !e->done && strcmp(e->id, id) == 0)
 			return e;
 	}
 	return NULL;
@@ -250,8 +359,8 @@ static struct entry *find(hl_sharer_link_t *l, const char *id)
 
 static void finish(hl_sharer_link_t *l, struct entry *e)
 {
-	if (e->sent_at != 0 && l->inflight > 0)
-		l->inflight--;
+	if (e->sent_at != 0)
+		less_inflight(l, e);
 	e->done = true;
 }
 
@@ -272,7 +381,8 @@ static void on_reply(hl_sharer_link_t *l, zmq_msg_t *f, size_t nf)
 			struct entry *e = find(l, json_string_value(json_array_get(ids, i)));
 			if (e != NULL) {
 				finish(l, e);
-				l->st.acked++;
+				l->st.acked += e->nrec;
+				l->st.messages_acked++;
 			}
 		}
 	} else if (env.type == HL_WIRE_T_NACK) {
@@ -282,9 +392,9 @@ static void on_reply(hl_sharer_link_t *l, zmq_msg_t *f, size_t nf)
 		struct entry *e = find(l, id);
 		if (e != NULL && hl_wire_err_parse(code ? code : "") != HL_WIRE_E_INTERNAL) {
 			finish(l, e);
-			l->st.refused++;
-			logf_(l, 0, "sharer refused sighting %s: %s: %s", id, code ? code : "?",
-			      why ? why : "");
+			l->st.refused += e->nrec;
+			logf_(l, 0, "sharer refused %zu sighting(s) in %s: %s: %s", e->nrec, id,
+			      code ? code : "?", why ? why : "");
 		}
 	}
 	json_decref(body);
@@ -327,8 +437,11 @@ static void on_monitor(hl_sharer_link_t *l)
 				at(l, i)->sent_at = 0;
 			l->cursor = 0;
 			l->inflight = 0;
+			l->inflight_msgs = 0;
 		}
 		pthread_mutex_unlock(&l->mu);
+		if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+			hl_link_push_connected(l->push, l->sock);
 	}
 }
 
@@ -354,6 +467,13 @@ static void on_socket(hl_sharer_link_t *l)
 				zmq_msg_close(&extra);
 			else
 				nf++;
+		}
+		if (nf == 2 &&
+		    hl_link_push_take(l->push, l->sock, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]),
+		                      zmq_msg_data(&f[1]), zmq_msg_size(&f[1]))) {
+			for (size_t i = 0; i < nf; i++)
+				zmq_msg_close(&f[i]);
+			continue;
 		}
 		pthread_mutex_lock(&l->mu);
 		on_reply(l, f, nf);
@@ -395,6 +515,7 @@ static void *run(void *arg)
 			on_monitor(l);
 		if (it[0].revents & ZMQ_POLLIN)
 			on_socket(l);
+		hl_link_push_tick(l->push, l->sock);
 	}
 	return NULL;
 }
@@ -439,17 +560,20 @@ hl_sharer_link_t *hl_sharer_link_new(const struct hl_sharer_link_opts *o, char *
 	if (l->o.queue_max == 0)
 		l->o.queue_max = 10000;
 	if (l->o.window == 0)
-		l->o.window = 1000;
+		l->o.window = 4096;
 	if (l->o.resend_ms <= 0)
 		l->o.resend_ms = 5000;
+	if (l->o.batch_bytes == 0)
+		l->o.batch_bytes = BATCH_BYTES;
 	l->cap = l->o.queue_max;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->changed, NULL);
 	l->ring = calloc(l->cap, sizeof *l->ring);
+	l->push = hl_link_push_new(o);
 	l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	l->ctx = zmq_ctx_new();
 	l->sock = l->ctx != NULL ? zmq_socket(l->ctx, ZMQ_DEALER) : NULL;
-	if (l->ring == NULL || l->wake_fd < 0 || l->sock == NULL) {
+	if (l->ring == NULL || l->push == NULL || l->wake_fd < 0 || l->sock == NULL) {
 		snprintf(err, errlen, "sharer link: cannot set up (%s)", strerror(errno));
 		goto bad;
 	}
@@ -485,10 +609,55 @@ bad:
 	return NULL;
 }
 
+/* Append text (one record) to the open message, opening one if needed
+ * (under mu). Returns whether the record opened a message. */
+static int append(hl_sharer_link_t *l, const char *text, size_t len, bool *opened)
+{
+	struct entry *e = l->count > 0 ? at(l, l->count - 1) : NULL;
+	*opened = false;
+	if (e == NULL || e->sealed || e->nadded >= BATCH_RECORDS ||
+	    (e->nrec > 0 && e->buf_len - e->first + 1 + len > l->o.batch_bytes)) {
+		e = at(l, l->count); /* count < cap: every message holds a record */
+		memset(e, 0, sizeof *e);
+		l->count++;
+		*opened = true;
+	}
+	if (e->lens == NULL && (e->lens = malloc(BATCH_RECORDS * sizeof *e->lens)) == NULL) {
+		if (e->nrec == 0)
+			l->count--;
+		return HL_ENOMEM;
+	}
+	size_t need = e->buf_len + 1 + len;
+	if (need > e->buf_cap) {
+		size_t cap = e->buf_cap ? e->buf_cap : 1024;
+		while (cap < need)
+			cap *= 2;
+		char *nb = realloc(e->buf, cap);
+		if (nb == NULL) {
+			if (e->nrec == 0)
+				l->count--; /* the message just opened stays unused */
+			return HL_ENOMEM;
+		}
+		e->buf = nb;
+		e->buf_cap = cap;
+	}
+	if (e->nrec > 0)
+		e->buf[e->buf_len++] = ',';
+	memcpy(e->buf + e->buf_len, text, len);
+	e->buf_len += len;
+	e->lens[e->nadded++] = (uint32_t)len;
+	e->nrec++;
+	l->records++;
+	return 0;
+}
+
 int hl_sharer_link_send(hl_sharer_link_t *l, const char *line, size_t len)
 {
 	if (l == NULL || line == NULL)
 		return HL_EINVAL;
+	/* Checked here, so that a batch never carries a record the sharer
+	 * would refuse; the line's own bytes are sent (it parsed as one JSON
+	 * object, so it is valid inside the batch's array). */
 	json_t *body = hl_wire_body_sighting_line(line, len);
 	if (body == NULL) {
 		pthread_mutex_lock(&l->mu);
@@ -496,39 +665,26 @@ int hl_sharer_link_send(hl_sharer_link_t *l, const char *line, size_t len)
 		pthread_mutex_unlock(&l->mu);
 		return HL_EINVAL;
 	}
-	struct entry e = {0};
-	struct hl_wire_envelope env;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-	pthread_mutex_lock(&l->mu);
-	uint64_t seq = l->seq++;
-	pthread_mutex_unlock(&l->mu);
-	int rc = hl_wire_envelope_init(&env, HL_WIRE_T_SIGHTING, l->name, l->to, seq, now);
-	if (rc == 0)
-		rc = hl_wire_encode(&env, body, &e.env, &e.env_len, &e.body, &e.body_len);
 	json_decref(body);
-	if (rc != 0)
-		return rc == HL_ENOMEM ? HL_ENOMEM : HL_EINVAL;
-	memcpy(e.id, env.id, sizeof e.id);
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' ' ||
+	                   line[len - 1] == '\t'))
+		len--;
 	pthread_mutex_lock(&l->mu);
 	if (l->stopping) {
 		pthread_mutex_unlock(&l->mu);
-		entry_free(&e);
 		return HL_ESTATE;
 	}
-	if (l->count == l->cap) {
-		/* Full: the oldest goes, ACKed or not (the sharer has been away
-		 * for a whole queue's worth). */
-		l->st.dropped++;
-		pop_head(l);
-	}
-	*at(l, l->count) = e;
-	l->count++;
-	l->st.queued++;
+	while (l->records >= l->o.queue_max && l->count > 0)
+		drop_oldest(l);
+	bool opened = false;
+	int rc = append(l, line, len, &opened);
+	if (rc == 0)
+		l->st.queued++;
 	pthread_mutex_unlock(&l->mu);
-	wake(l);
-	return 0;
+	/* A record joining an open message was announced by its first. */
+	if (rc == 0 && opened)
+		wake(l);
+	return rc;
 }
 
 int hl_sharer_link_flush(hl_sharer_link_t *l, int timeout_ms)
@@ -554,8 +710,13 @@ void hl_sharer_link_stats(hl_sharer_link_t *l, struct hl_sharer_link_stats *st)
 {
 	pthread_mutex_lock(&l->mu);
 	*st = l->st;
-	st->pending = l->count;
+	st->pending = l->records;
 	pthread_mutex_unlock(&l->mu);
+}
+
+void hl_sharer_link_push_stats(hl_sharer_link_t *l, struct hl_sharer_link_push_stats *st)
+{
+	hl_link_push_stats(l->push, st);
 }
 
 void hl_sharer_link_destroy(hl_sharer_link_t **p)
@@ -570,8 +731,8 @@ void hl_sharer_link_destroy(hl_sharer_link_t **p)
 		wake(l);
 		pthread_join(l->thread, NULL);
 	}
-	if (l->count > 0)
-		logf_(l, 1, "%zu sighting(s) not acknowledged by the sharer are lost", l->count);
+	if (l->records > 0)
+		logf_(l, 1, "%zu sighting(s) not acknowledged by the sharer are lost", l->records);
 	while (l->ring != NULL && l->count > 0)
 		pop_head(l);
 	if (l->mon != NULL)
@@ -585,6 +746,7 @@ void hl_sharer_link_destroy(hl_sharer_link_t **p)
 	if (l->wake_fd >= 0)
 		close(l->wake_fd);
 	free(l->ring);
+	hl_link_push_destroy(&l->push);
 	pthread_mutex_destroy(&l->mu);
 	pthread_cond_destroy(&l->changed);
 	free(l);

@@ -4,9 +4,11 @@
  * line) to hl_sharer_link_send(), which copies it into a bounded in-memory
  * queue and returns at once: it never waits for the network and may be
  * called from any thread. A background thread owns a ZeroMQ DEALER to the
- * sharer and sends every queued record as a wire "sighting" message
- * (include/hotline/wire.h) with its own message id, keeping it until the
- * sharer ACKs that id. A record is resent, under the same id, when the
+ * sharer and sends the queued records in wire "sightings" messages
+ * (include/hotline/wire.h; up to 256 records each, as many as are waiting
+ * when the thread sends: one when they trickle in, more in a burst), each
+ * with its own message id, keeping a message until the sharer ACKs that
+ * id. A message is resent, same id and bytes, when the
  * connection drops and comes back, or when no ACK came within resend_ms;
  * the sharer's inbox makes a resend harmless. When the sharer is away
  * longer than the queue holds, the oldest records are dropped (counted).
@@ -30,6 +32,14 @@ typedef struct hl_sharer_link hl_sharer_link_t;
 /* level: 0 error, 1 warning, 2 info, 3 debug. Called from the link's thread. */
 typedef void (*hl_sharer_link_log_fn)(void *ctx, int level, const char *msg);
 
+struct hl_iset;
+/* A whole indicator set pushed by the sharer (sharer_link_push.h), on the
+ * link's thread: set is valid during the call only. Return 0 when it was
+ * taken (the sharer is ACKed), a negative code otherwise (NACKed
+ * "internal": the sharer sends it again later). */
+typedef int (*hl_sharer_link_indicators_fn)(void *ctx, uint64_t set_version, const char *set_hash,
+                                            const struct hl_iset *set);
+
 struct hl_sharer_link_opts {
 	const char *endpoint;        /* ipc:///PATH or tcp://HOST:PORT */
 	const char *name;            /* this sensor: the envelope's "from" */
@@ -38,10 +48,15 @@ struct hl_sharer_link_opts {
 	const char *server_key_file; /* ... or a file holding it */
 	const char *secret_key_file; /* tcp: this sensor's secret key (mode 0600) */
 	size_t queue_max;            /* un-ACKed records kept; 0: 10000 */
-	size_t window;               /* sent and not yet ACKed at once; 0: 1000 */
+	size_t window;               /* records sent and not yet ACKed at once; 0: 4096 */
 	int resend_ms;               /* resend an un-ACKed record after; 0: 5000 */
+	size_t batch_bytes;          /* records' bytes per message; 0: 64 KiB. Keep it
+	                              * under the sharer's limits.max_message */
 	hl_sharer_link_log_fn log;   /* NULL: stderr */
 	void *log_ctx;
+	/* Indicator sets from the sharer; NULL: none are asked for (no hello). */
+	hl_sharer_link_indicators_fn on_indicators;
+	void *on_indicators_ctx;
 };
 
 struct hl_sharer_link_stats {
@@ -54,6 +69,7 @@ struct hl_sharer_link_stats {
 	unsigned long dropped; /* pushed out of a full queue before any ACK */
 	unsigned long invalid; /* lines that are not a valid sighting record */
 	unsigned long disconnects;
+	unsigned long messages_acked; /* "sightings" messages ACKed (each carries 1..256) */
 };
 
 /* Check the options, read the keys and start the thread (it connects in
@@ -67,6 +83,16 @@ int hl_sharer_link_send(hl_sharer_link_t *l, const char *line, size_t len);
  * timeout_ms. 0 or HL_EAGAIN. */
 int hl_sharer_link_flush(hl_sharer_link_t *l, int timeout_ms);
 void hl_sharer_link_stats(hl_sharer_link_t *l, struct hl_sharer_link_stats *st);
+
+struct hl_sharer_link_push_stats {
+	unsigned long hellos;  /* sent */
+	unsigned long parts;   /* indicator messages taken (ACKed) */
+	unsigned long sets;    /* whole sets handed to on_indicators and accepted */
+	unsigned long refused; /* messages NACKed: unreadable, unexpected, callback failed */
+	uint64_t set_version;  /* of the last set accepted; 0 none */
+	char set_hash[65];     /* its hash; "" */
+};
+void hl_sharer_link_push_stats(hl_sharer_link_t *l, struct hl_sharer_link_push_stats *st);
 /* Stop the thread and free everything; records not yet ACKed are lost
  * (logged with their count). Accepts NULL; sets *p = NULL. */
 void hl_sharer_link_destroy(hl_sharer_link_t **p);

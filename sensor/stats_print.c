@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "stats_print.h"
 
 static uint64_t decode_kind_total(const struct hl_decode_stats *d, enum hl_decode_kind kind)
 {
@@ -64,7 +65,69 @@ static uint64_t tls_malformed(const struct hl_worker_stats *t)
 	return sum(t->tls.malformed, HL_TLS_MALFORMED_COUNT);
 }
 
-static void print_json(const struct hl_engine_result *r, bool final, FILE *out)
+static json_t *link_json(const struct hl_sharer_link_stats *l)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "queued",
+	                 (json_int_t)l->queued, "sent", (json_int_t)l->sent, "acked",
+	                 (json_int_t)l->acked, "resent", (json_int_t)l->resent, "pending",
+	                 (json_int_t)l->pending, "dropped", (json_int_t)l->dropped, "refused",
+	                 (json_int_t)l->refused, "invalid", (json_int_t)l->invalid, "disconnects",
+	                 (json_int_t)l->disconnects);
+}
+
+/* What the configured bounds hold and what they refused: the numbers an
+ * operator sizes memory with (docs/operations.md, "Bounds and defaults"). */
+static void add_bounds_json(json_t *o, const struct hl_worker_stats *t)
+{
+	json_t *flows = json_object_get(o, "flows");
+	if (flows != NULL) {
+		json_object_set_new(flows, "capacity", json_integer((json_int_t)t->flow.capacity));
+		json_object_set_new(flows, "active_max",
+		                    json_integer((json_int_t)t->flow.active_max));
+		json_object_set_new(flows, "flushed", json_integer((json_int_t)t->flow.flushed));
+	}
+	const struct hl_decode_counters *d = &t->decode.n;
+	json_object_set_new(
+	        o, "frag",
+	        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "active",
+	                  (json_int_t)t->decode.frag_active, "memory",
+	                  (json_int_t)t->decode.frag_mem, "memory_peak",
+	                  (json_int_t)t->decode.frag_mem_peak, "held", (json_int_t)d->fragment_held,
+	                  "reassembled", (json_int_t)d->frag_reassembled, "evicted",
+	                  (json_int_t)d->frag_evicted, "timeout", (json_int_t)d->frag_timeout,
+	                  "limit", (json_int_t)d->frag_limit, "nomem", (json_int_t)d->frag_nomem,
+	                  "too_big", (json_int_t)d->frag_too_big, "overlap",
+	                  (json_int_t)d->frag_overlap));
+	const struct hl_tcp_reorder_stats *r = &t->tcp;
+	json_object_set_new(
+	        o, "tcp",
+	        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	                  "segments", (json_int_t)r->segments, "bytes_in", (json_int_t)r->bytes_in,
+	                  "bytes_out", (json_int_t)r->bytes_out, "out_of_order",
+	                  (json_int_t)r->out_of_order, "retransmits", (json_int_t)r->retransmits,
+	                  "overlaps", (json_int_t)r->overlaps, "gaps", (json_int_t)r->gaps,
+	                  "gap_bytes", (json_int_t)r->gap_bytes, "overflows",
+	                  (json_int_t)r->overflows, "out_of_window", (json_int_t)r->out_of_window,
+	                  "after_close", (json_int_t)r->after_close, "held",
+	                  (json_int_t)r->held_bytes, "held_peak", (json_int_t)r->held_peak));
+	json_object_set_new(o, "payload",
+	                    json_pack("{s:I, s:I, s:I, s:I}", "depth_skipped",
+	                              (json_int_t)t->depth_skipped, "app_memory",
+	                              (json_int_t)t->app_memory, "app_memory_refused",
+	                              (json_int_t)t->app_memory_refused, "match_errors",
+	                              (json_int_t)t->match_errors));
+	const struct hl_evidence_worker_stats *e = &t->evidence;
+	json_object_set_new(
+	        o, "evidence",
+	        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "triggered",
+	                  (json_int_t)e->triggered, "written", (json_int_t)e->written, "failed",
+	                  (json_int_t)e->failed, "flows_refused", (json_int_t)e->flows_refused,
+	                  "cut_short", (json_int_t)e->cut_short, "memory",
+	                  (json_int_t)e->memory_used, "memory_peak", (json_int_t)e->memory_peak));
+}
+
+static void print_json(const struct hl_engine_result *r, const struct hl_sharer_link_stats *link,
+                       bool final, FILE *out)
 {
 	const struct hl_worker_stats *t = &r->total;
 	double secs = r->seconds > 0 ? r->seconds : 1e-9;
@@ -95,6 +158,9 @@ static void print_json(const struct hl_engine_result *r, bool final, FILE *out)
 	        "input_errors", (json_int_t)r->input_errors);
 	if (o == NULL)
 		return;
+	add_bounds_json(o, t);
+	if (link != NULL)
+		json_object_set_new(o, "sharer", link_json(link));
 	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (line != NULL)
 		fprintf(out, "%s\n", line);
@@ -104,8 +170,15 @@ static void print_json(const struct hl_engine_result *r, bool final, FILE *out)
 
 void hl_engine_print_stats(const struct hl_engine_result *r, bool json, bool final, FILE *out)
 {
+	hl_sensor_print_stats(r, NULL, json, final, out);
+}
+
+void hl_sensor_print_stats(const struct hl_engine_result *r,
+                           const struct hl_sharer_link_stats *link, bool json, bool final,
+                           FILE *out)
+{
 	if (json) {
-		print_json(r, final, out);
+		print_json(r, link, final, out);
 		return;
 	}
 	const struct hl_worker_stats *t = &r->total;
@@ -140,11 +213,22 @@ void hl_engine_print_stats(const struct hl_engine_result *r, bool json, bool fin
 	        (unsigned long long)sum(t->flow.expired, HL_FLOW_P_COUNT),
 	        (unsigned long long)t->flow.evicted, (double)t->flow.memory / 1e6);
 	fprintf(out,
-	        "  tcp: %llu segments, %llu out of order, %llu retransmits, %llu gaps; "
-	        "payload past stream depth %llu bytes\n",
+	        "  tcp: %llu segments, %llu out of order, %llu retransmits, %llu gaps, "
+	        "%llu overflows (held peak %.1f MB); payload past stream depth %llu bytes\n",
 	        (unsigned long long)t->tcp.segments, (unsigned long long)t->tcp.out_of_order,
 	        (unsigned long long)t->tcp.retransmits, (unsigned long long)t->tcp.gaps,
+	        (unsigned long long)t->tcp.overflows, (double)t->tcp.held_peak / 1e6,
 	        (unsigned long long)t->depth_skipped);
+	if (t->decode.n.fragment_held > 0)
+		fprintf(out,
+		        "  fragments: %llu held, %llu reassembled, %llu evicted, %llu timed out; "
+		        "%llu reassemblies open (%.1f MB, peak %.1f MB)\n",
+		        (unsigned long long)t->decode.n.fragment_held,
+		        (unsigned long long)t->decode.n.frag_reassembled,
+		        (unsigned long long)t->decode.n.frag_evicted,
+		        (unsigned long long)t->decode.n.frag_timeout,
+		        (unsigned long long)t->decode.frag_active, (double)t->decode.frag_mem / 1e6,
+		        (double)t->decode.frag_mem_peak / 1e6);
 	fprintf(out,
 	        "  extract: dns queries %llu (malformed %llu), http requests %llu (malformed "
 	        "%llu), "
@@ -155,4 +239,11 @@ void hl_engine_print_stats(const struct hl_engine_result *r, bool json, bool fin
 	fprintf(out, "  sightings: %llu (+%llu end-of-flow updates), output errors %llu%s\n",
 	        (unsigned long long)t->sightings, (unsigned long long)t->updates,
 	        (unsigned long long)t->output_errors, r->input_errors ? ", INPUT ERRORS" : "");
+	if (link != NULL)
+		fprintf(out,
+		        "  sharer: queued %lu, sent %lu, acked %lu, resent %lu, pending %lu; "
+		        "dropped "
+		        "%lu, refused %lu, invalid %lu; disconnects %lu\n",
+		        link->queued, link->sent, link->acked, link->resent, link->pending,
+		        link->dropped, link->refused, link->invalid, link->disconnects);
 }

@@ -42,7 +42,7 @@ hl_worker_t *hl_worker_new(const struct hl_worker_config *cfg, unsigned index)
 	if (hl_decoder_init(&w->decoder, &cfg->decoder) != 0)
 		goto fail;
 	w->flows = hl_flow_table_new(&fcfg, on_flow_end, w);
-	if (w->flows == NULL || hl_tcp_reorder_init(&w->reorder, NULL) != 0)
+	if (w->flows == NULL || hl_tcp_reorder_init(&w->reorder, &cfg->reorder) != 0)
 		goto fail;
 	if (cfg->slot != NULL) {
 		w->gen = hl_matcher_slot_acquire(cfg->slot);

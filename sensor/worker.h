@@ -40,11 +40,12 @@ struct hl_worker_config {
 	bool sighting_updates; /* also emit the end-of-flow record */
 	struct hl_decoder_config decoder;
 	struct hl_flow_config flow;
-	size_t app_memory_max;         /* bytes of extractor state per worker */
-	uint64_t stream_depth;         /* payload bytes scanned per TCP direction; 0 = all */
-	hl_evidence_store_t *evidence; /* --evidence-dir; NULL: no evidence */
-	const hl_enrich_t *enrich;     /* --geoip/--asn; NULL: no enrichment */
-	const hl_home_net_t *home_net; /* --home-net; may be NULL */
+	struct hl_tcp_reorder_config reorder; /* zero fields: the defaults */
+	size_t app_memory_max;                /* bytes of extractor state per worker */
+	uint64_t stream_depth;                /* payload bytes scanned per TCP direction; 0 = all */
+	hl_evidence_store_t *evidence;        /* --evidence-dir; NULL: no evidence */
+	const hl_enrich_t *enrich;            /* --geoip/--asn; NULL: no enrichment */
+	const hl_home_net_t *home_net;        /* --home-net; may be NULL */
 };
 
 void hl_worker_config_init(struct hl_worker_config *cfg);

@@ -103,7 +103,14 @@ int hl_worker_on_match(void *ctx, const struct hl_match *m)
 	struct match_ctx *mc = ctx;
 	struct flow_state *fs = mc->flow->user;
 	hl_worker_t *w = mc->w;
-	const struct hl_indicator *ind = hl_matcher_indicator(w->matcher, m->indicator);
+	/* A view into the matcher, no allocation; the record keeps a copy. */
+	struct hl_indicator view;
+	char idbuf[HL_MATCHER_ID_BUF];
+	if (hl_matcher_view(w->matcher, m->indicator, &view, idbuf) != 0) {
+		w->st.output_errors++;
+		return 0;
+	}
+	const struct hl_indicator *ind = &view;
 	struct flow_sighting *fsg = find(fs, w->generation, m->indicator, ind->id);
 	if (fsg != NULL) {
 		fsg->count++;

@@ -1,5 +1,5 @@
 /* \summary: control socket: REP on ipc://PATH (0660), JSON requests and replies (control.h) */
-#include "control.h"
+#include "control_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zmq.h>
@@ -220,6 +221,13 @@ static json_t *cmd_audit_verify(hl_control_t *c)
 	                 sum.head, "first_bad", (json_int_t)sum.first_bad, "reason", sum.reason);
 }
 
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static json_t *dispatch(hl_control_t *c, const char *data, size_t len)
 {
 	json_error_t je;
@@ -236,8 +244,13 @@ static json_t *dispatch(hl_control_t *c, const char *data, size_t len)
 		rep = cmd_sightings(c, req);
 	else if (strcmp(cmd, "audit-verify") == 0)
 		rep = cmd_audit_verify(c);
+	else if (strncmp(cmd, "indicators-", 11) == 0)
+		rep = hl_control_indicators(c->store, cmd, req, now_us());
 	else if (c->info != NULL)
 		rep = c->info(c->ud, cmd, req);
+	if (rep != NULL && cmd != NULL && strcmp(cmd, "status") == 0 &&
+	    json_is_true(json_object_get(rep, "ok")))
+		hl_control_indicators_status(c->store, rep);
 	if (rep == NULL && cmd != NULL)
 		rep = error_reply("unknown command \"%s\"", cmd);
 	json_decref(req);

@@ -8,6 +8,7 @@
  *   {"cmd":"peers"}                           per-peer state
  *   {"cmd":"sightings","since":T,"limit":N,"by":"received"|"first_seen"}
  *   {"cmd":"audit-verify"}
+ *   {"cmd":"indicators-list"|"indicators-add"|"indicators-retract", ...}
  * Every reply has "ok" (bool); a failed one has "error" (text). T is an
  * RFC 3339 string or Unix µs. Spec: docs/hotline-ctl.md.
  *
@@ -23,8 +24,8 @@
 
 #include "store.h"
 
-/* Largest request accepted. */
-#define HL_CONTROL_REQUEST_MAX 65536
+/* Largest request accepted (an indicators-add carries a whole file). */
+#define HL_CONTROL_REQUEST_MAX (64 * 1024 * 1024)
 /* Most sightings in one reply (a larger limit is clamped; "more" says so). */
 #define HL_CONTROL_SIGHTINGS_MAX 100000
 

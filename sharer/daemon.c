@@ -299,6 +299,7 @@ int hl_daemon_run(hl_daemon_t *d, const volatile sig_atomic_t *stop)
 	while (!*stop) {
 		int64_t now = hl_daemon_now_us();
 		hl_exchange_pump(d->x, now);
+		hl_exchange_indicators_pump(d->x, now);
 		int timeout = poll_timeout_ms(d, hl_daemon_now_us());
 		size_t n = 0;
 		for (size_t i = 0; i < d->n_socks; i++) {
@@ -330,7 +331,7 @@ int hl_daemon_run(hl_daemon_t *d, const volatile sig_atomic_t *stop)
 			break;
 		if (d->control != NULL && (items[n - 1].revents & ZMQ_POLLIN))
 			while (hl_control_serve(d->control) == 0)
-				;
+				hl_exchange_indicators_changed(d->x);
 	}
 	hl_daemon_logf(d, HL_LOG_INFO, "%s: stopping", d->name);
 	return rc;

@@ -56,6 +56,8 @@ void hl_exchange_destroy(hl_exchange_t **p)
 {
 	if (p == NULL || *p == NULL)
 		return;
+	hl_x_ind_free(*p);
+	free((*p)->canon);
 	free((*p)->peers);
 	free((*p)->sensors);
 	free(*p);
@@ -209,69 +211,141 @@ static void refuse(hl_exchange_t *x, const struct hl_tp_msg *m, const struct sen
 	make_nack(x, s, to, e->id, code, why, now, r);
 }
 
-/* Queue rec for every peer: the envelope is encoded now and kept, so every
- * attempt sends the same bytes (same id, seq, sent_at). */
-static int enqueue_all(hl_exchange_t *x, json_t *wb, int64_t now)
+/* The new records of one sensor message, forwarded to every peer as
+ * "sightings" batches: their JSON texts, comma-separated, as stored. */
+struct fwd {
+	char *buf;
+	size_t len, cap, n;
+};
+
+/* A forwarded batch closes at this many bytes of records (or at
+ * HL_WIRE_BATCH_MAX records), and at half our own max_message when that is
+ * smaller: the peer is assumed to accept what we accept. */
+#define FWD_BYTES (256 * 1024)
+
+static size_t fwd_bytes(const hl_exchange_t *x)
 {
+	size_t max = x->o.max_msg_bytes ? x->o.max_msg_bytes : HL_WIRE_MAX_DEFAULT;
+	return max / 2 < FWD_BYTES ? max / 2 : FWD_BYTES;
+}
+
+/* Queue the batch for every peer: envelope and body are encoded now and
+ * kept, so every attempt sends the same bytes (same id, seq, sent_at). */
+static int enqueue_all(hl_exchange_t *x, struct fwd *f, int64_t now)
+{
+	static const char pre[] = "{\"records\":[", post[] = "]}";
+	if (f->n == 0)
+		return 0;
+	size_t bl = sizeof pre - 1 + f->len + sizeof post - 1;
+	char *body = malloc(bl + 1);
+	if (body == NULL)
+		return HL_ENOMEM;
+	memcpy(body, pre, sizeof pre - 1);
+	memcpy(body + sizeof pre - 1, f->buf, f->len);
+	memcpy(body + sizeof pre - 1 + f->len, post, sizeof post);
 	int rc = 0;
 	for (size_t i = 0; i < x->n_peers && rc == 0; i++) {
 		struct xpeer *p = &x->peers[i];
-		char id[HL_WIRE_ID_LEN + 1];
-		char *env = NULL, *body = NULL;
-		size_t el = 0, bl = 0;
-		hl_wire_new_id(id);
-		rc = hl_x_encode(x, HL_WIRE_T_SIGHTING, p->name, id, p->seq, wb, now, &env, &el,
-		                 &body, &bl);
+		struct hl_wire_envelope e;
+		struct hl_wire_error we;
+		char *env = NULL;
+		size_t el = 0;
+		rc = hl_wire_envelope_init(&e, HL_WIRE_T_SIGHTINGS, x->name, p->name, p->seq, now);
 		if (rc == 0)
-			rc = hl_store_outbox_enqueue(x->o.store, p->name, "sighting",
-			                             HL_PRIO_SIGHTING, id, env, body, now);
+			rc = hl_wire_encode_envelope(&e, &env, &el, &we);
+		if (rc == 0)
+			rc = hl_store_outbox_enqueue(x->o.store, p->name, "sightings",
+			                             HL_PRIO_SIGHTING, e.id, env, body, now);
 		if (rc == 0)
 			p->seq++;
 		free(env);
-		free(body);
 	}
+	free(body);
+	f->len = f->n = 0;
 	return rc;
 }
 
-/* Store one record from a sensor, queue it for every peer, audit it. */
-static int local_record(hl_exchange_t *x, const struct sender *s, const char *msg_id, json_t *rec,
-                        int64_t now)
+static int fwd_add(hl_exchange_t *x, struct fwd *f, const char *line, int64_t now)
 {
-	char *line = json_dumps(rec, JSON_COMPACT);
-	json_t *wb = hl_wire_body_sighting(rec);
-	int rc = HL_ENOMEM;
-	if (line == NULL || wb == NULL)
-		goto out;
+	size_t len = strlen(line);
+	if (f->n > 0 && (f->n >= HL_WIRE_BATCH_MAX || f->len + 1 + len > fwd_bytes(x))) {
+		int rc = enqueue_all(x, f, now);
+		if (rc != 0)
+			return rc;
+	}
+	if (f->len + 1 + len > f->cap) {
+		size_t cap = f->cap ? f->cap : 4096;
+		while (cap < f->len + 1 + len)
+			cap *= 2;
+		char *nb = realloc(f->buf, cap);
+		if (nb == NULL)
+			return HL_ENOMEM;
+		f->buf = nb;
+		f->cap = cap;
+	}
+	if (f->n > 0)
+		f->buf[f->len++] = ',';
+	memcpy(f->buf + f->len, line, len);
+	f->len += len;
+	f->n++;
+	return 0;
+}
+
+static int canon_put(const char *buf, size_t size, void *data)
+{
+	hl_exchange_t *x = data;
+	if (x->canon_len + size + 1 > x->canon_cap) {
+		size_t cap = x->canon_cap ? x->canon_cap : 2048;
+		while (cap < x->canon_len + size + 1)
+			cap *= 2;
+		char *nb = realloc(x->canon, cap);
+		if (nb == NULL)
+			return -1;
+		x->canon = nb;
+		x->canon_cap = cap;
+	}
+	memcpy(x->canon + x->canon_len, buf, size);
+	x->canon_len += size;
+	x->canon[x->canon_len] = '\0';
+	return 0;
+}
+
+/* rec's canonical text (compact, keys sorted: what its id is the hash of)
+ * in x->canon, valid until the next call; NULL when out of memory. */
+static const char *canonical(hl_exchange_t *x, const json_t *rec)
+{
+	x->canon_len = 0;
+	if (json_dump_callback(rec, canon_put, x, JSON_COMPACT | JSON_SORT_KEYS) != 0 ||
+	    x->canon == NULL)
+		return NULL;
+	return x->canon;
+}
+
+/* Store one record from a sensor; a new one joins the batch for the peers. */
+static int local_record(hl_exchange_t *x, json_t *rec, struct fwd *f, int64_t now)
+{
+	/* The canonical text: stored, hashed into the id and forwarded. */
+	const char *line = canonical(x, rec);
+	if (line == NULL)
+		return HL_ENOMEM;
 	struct hl_store_sighting sg = {.origin = "local", .received_at = now, .record = line};
 	char sid[HL_STORE_HASH_HEX];
 	bool added = false;
-	if ((rc = hl_store_sighting_fields(rec, &sg, sid)) != 0 ||
-	    (rc = hl_store_sighting_add(x->o.store, &sg, &added)) != 0)
-		goto out;
-	if (!added) {
+	int rc = hl_store_sighting_fields_canon(rec, line, &sg, sid);
+	if (rc == 0)
+		rc = hl_store_sighting_add(x->o.store, &sg, &added);
+	if (rc == 0 && added) {
+		x->c.sightings_local++;
+		rc = fwd_add(x, f, line, now);
+	} else if (rc == 0) {
 		x->c.sightings_known++;
-		goto out;
 	}
-	x->c.sightings_local++;
-	if ((rc = enqueue_all(x, wb, now)) != 0)
-		goto out;
-	struct hl_audit_entry a = {.at = now,
-	                           .direction = HL_AUDIT_LOCAL,
-	                           .peer = s->inbox_key,
-	                           .msg_id = msg_id,
-	                           .type = "sighting",
-	                           .body = line,
-	                           .body_len = strlen(line)};
-	rc = hl_store_audit_append(x->o.store, &a, NULL);
-out:
-	free(line);
-	json_decref(wb);
 	return rc;
 }
 
 static int peer_record(hl_exchange_t *x, const struct sender *s, json_t *rec, int64_t now)
 {
-	char *line = json_dumps(rec, JSON_COMPACT);
+	const char *line = canonical(x, rec);
 	if (line == NULL)
 		return HL_ENOMEM;
 	char origin[ORIGIN_MAX];
@@ -279,10 +353,9 @@ static int peer_record(hl_exchange_t *x, const struct sender *s, json_t *rec, in
 	struct hl_store_sighting sg = {.origin = origin, .received_at = now, .record = line};
 	char sid[HL_STORE_HASH_HEX];
 	bool added = false;
-	int rc = hl_store_sighting_fields(rec, &sg, sid);
+	int rc = hl_store_sighting_fields_canon(rec, line, &sg, sid);
 	if (rc == 0)
 		rc = hl_store_sighting_add(x->o.store, &sg, &added);
-	free(line);
 	if (rc == 0 && added)
 		x->c.sightings_peer++;
 	else if (rc == 0)
@@ -309,15 +382,22 @@ static int on_sightings(hl_exchange_t *x, const struct sender *s, const struct h
 	json_t *one = json_object_get(body, "record");
 	json_t *many = json_object_get(body, "records");
 	size_t n = one != NULL ? 1 : json_array_size(many);
+	struct fwd f = {0};
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		json_t *rec = one != NULL ? one : json_array_get(many, i);
-		rc = s->sensor ? local_record(x, s, e->id, rec, now) : peer_record(x, s, rec, now);
+		rc = s->sensor ? local_record(x, rec, &f, now) : peer_record(x, s, rec, now);
 	}
-	if (rc == 0 && !s->sensor) {
+	if (rc == 0)
+		rc = enqueue_all(x, &f, now);
+	free(f.buf);
+	if (rc == 0) {
+		/* One row per applied message, with the hash of its body as
+		 * received: a sensor's is "local", a peer's "received". */
 		const uint8_t *bd = m->frames[1].data;
 		struct hl_audit_entry a = {.at = now,
-		                           .direction = HL_AUDIT_RECEIVED,
-		                           .peer = s->peer->name,
+		                           .direction =
+		                                   s->sensor ? HL_AUDIT_LOCAL : HL_AUDIT_RECEIVED,
+		                           .peer = s->sensor ? s->inbox_key : s->peer->name,
 		                           .msg_id = e->id,
 		                           .type = hl_wire_type_name(e->type),
 		                           .body = bd,
@@ -439,10 +519,14 @@ static int process(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_tp_msg 
 	case HL_WIRE_T_ACK:
 		if (s.peer != NULL)
 			rc = hl_x_on_ack(x, s.peer, body, now);
+		else
+			hl_x_ind_sensor_reply(x, s.reply_to, e.type, body);
 		break;
 	case HL_WIRE_T_NACK:
 		if (s.peer != NULL)
 			rc = hl_x_on_nack(x, s.peer, body, now);
+		else
+			hl_x_ind_sensor_reply(x, s.reply_to, e.type, body);
 		break;
 	case HL_WIRE_T_HELLO:
 		/* Acknowledged like any message; nothing to store. */
@@ -453,15 +537,29 @@ static int process(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_tp_msg 
 			XLOG(x, HL_LOG_INFO, "exchange: hello from %s (%s)", s.peer->name,
 			     s.peer->version);
 			rc = hl_x_reconnected(x, s.peer, now);
+		} else {
+			rc = hl_x_ind_sensor_hello(x, sock, m, s.reply_to, body);
 		}
 		make_ack(x, &s, e.id, now, r);
 		break;
 	case HL_WIRE_T_HEARTBEAT:
 		x->c.heartbeats_received++;
 		break;
+	case HL_WIRE_T_INDICATORS:
+	case HL_WIRE_T_INDICATOR_RETRACT:
+		if (s.peer != NULL) {
+			struct hl_x_verdict v;
+			rc = hl_x_on_peer_indicators(x, s.peer->name, m, &e, body, now, &v);
+			if (rc == 0 && v.ok)
+				make_ack(x, &s, e.id, now, r);
+			else if (rc == 0)
+				refuse(x, m, &s, &e, v.code, v.why, now, r);
+			break;
+		}
+		/* fall through */
 	default:
 		refuse(x, m, &s, &e, HL_WIRE_E_UNEXPECTED,
-		       s.sensor ? "a sensor may send only sightings"
+		       s.sensor ? "a sensor may send only sightings, hello and replies"
 		                : "this sharer does not handle this type yet",
 		       now, r);
 		break;

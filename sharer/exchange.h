@@ -130,6 +130,22 @@ struct hl_exchange_peer_info {
 	size_t inflight;
 };
 
+/* Indicator sets (exchange_indicators.c): the local set to sensors. */
+struct hl_exchange_ind_counters {
+	unsigned long sensor_hellos;
+	unsigned long pushes, push_parts, push_resent, push_failed; /* to sensors */
+	unsigned long push_acked, push_nacked;                      /* parts */
+	unsigned long peer_messages;                                /* stored from peers */
+	unsigned long peer_stored, peer_retracted;                  /* indicators */
+	unsigned long peer_refused;                                 /* NACKed, nothing stored */
+};
+void hl_exchange_ind_counters(hl_exchange_t *x, struct hl_exchange_ind_counters *c);
+/* The local set may have changed (a control request): look at once. */
+void hl_exchange_indicators_changed(hl_exchange_t *x);
+/* Push the local set to sensors that need it (new version, new hello,
+ * un-ACKed parts after the backoff). Call after hl_exchange_pump. */
+int hl_exchange_indicators_pump(hl_exchange_t *x, int64_t now);
+
 size_t hl_exchange_peer_count(const hl_exchange_t *x);
 /* Peer i (0..count-1); strings valid until the next call on x. */
 int hl_exchange_peer_info(const hl_exchange_t *x, size_t i, struct hl_exchange_peer_info *pi);

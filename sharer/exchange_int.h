@@ -23,6 +23,8 @@ struct xpeer {
 	unsigned long received, sent, resent, acked, nacked;
 };
 
+struct hl_x_ind;
+
 struct hl_exchange {
 	struct hl_exchange_opts o;
 	char name[HL_WIRE_NAME_MAX + 1];
@@ -34,7 +36,12 @@ struct hl_exchange {
 	size_t n_sensors;
 	uint64_t sensor_seq;
 	int64_t last_housekeeping;
+	/* A record's canonical text, reused from record to record (one
+	 * serialisation per record, no allocation once it has grown). */
+	char *canon;
+	size_t canon_len, canon_cap;
 	struct hl_exchange_counters c;
+	struct hl_x_ind *ind; /* exchange_indicators.c; created on first use */
 };
 
 #define XLOG(x, level, ...) hl_logf((x)->o.log, (x)->o.log_ctx, level, __VA_ARGS__)
@@ -56,5 +63,28 @@ int hl_x_encode(hl_exchange_t *x, enum hl_wire_type type, const char *to, const 
 /* Apply an ACK or NACK body from peer p (inside the caller's transaction). */
 int hl_x_on_ack(hl_exchange_t *x, struct xpeer *p, const json_t *body, int64_t now);
 int hl_x_on_nack(hl_exchange_t *x, struct xpeer *p, const json_t *body, int64_t now);
+
+/* ---- indicators (exchange_indicators.c) ---- */
+
+/* A refusal of a peer's message before anything was stored: code != 0. */
+struct hl_x_verdict {
+	bool ok; /* ACK it */
+	enum hl_wire_err code;
+	char why[HL_WIRE_REASON_MAX];
+};
+
+void hl_x_ind_free(hl_exchange_t *x);
+/* A sensor's hello on sock (m: its route): push the set to it. */
+int hl_x_ind_sensor_hello(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_tp_msg *m,
+                          const char *name, const json_t *body);
+/* An ACK or NACK from a sensor (for our pushes). */
+void hl_x_ind_sensor_reply(hl_exchange_t *x, const char *name, enum hl_wire_type type,
+                           const json_t *body);
+/* An indicators or indicator_retract message from a peer (inside the
+ * caller's transaction): 0 with v->ok (ACK) or v->code (NACK), or a
+ * negative store code. */
+int hl_x_on_peer_indicators(hl_exchange_t *x, const char *peer, const struct hl_tp_msg *m,
+                            const struct hl_wire_envelope *e, const json_t *body, int64_t now,
+                            struct hl_x_verdict *v);
 
 #endif

@@ -32,7 +32,7 @@
 typedef struct hl_store hl_store_t;
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define HL_STORE_SCHEMA_VERSION 2
+#define HL_STORE_SCHEMA_VERSION 4
 /* PRAGMA application_id of a Hotline store ("HLST"). */
 #define HL_STORE_APPLICATION_ID 0x484c5354
 /* Longest id (sighting id, message id, peer name) the store accepts. */
@@ -233,6 +233,12 @@ int hl_store_sighting_derive_id(const char *record, char out[HL_STORE_HASH_HEX])
 int hl_store_sighting_fields(const json_t *rec, struct hl_store_sighting *sg,
                              char id[HL_STORE_HASH_HEX]);
 
+/* The same when the caller has the canonical text already (canon =
+ * json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS), which it may then store
+ * as the record): only the hash is computed, no second serialisation. */
+int hl_store_sighting_fields_canon(const json_t *rec, const char *canon,
+                                   struct hl_store_sighting *sg, char id[HL_STORE_HASH_HEX]);
+
 enum hl_store_time {
 	HL_STORE_BY_RECEIVED,   /* received_at */
 	HL_STORE_BY_FIRST_SEEN, /* first_seen */
@@ -296,5 +302,38 @@ int hl_store_set_version_record(hl_store_t *s, uint64_t version, const char *has
                                 int64_t now);
 /* The highest recorded version; HL_ENOTFOUND when none. */
 int hl_store_set_version_latest(hl_store_t *s, struct hl_store_set_version *out);
+
+/* ---- the local set and the peers' sets (store_indicator_sets.c) -------- */
+
+/* The local set: every active row of indicators, each record read back
+ * through the native reader, in canonical order, and its set hash
+ * (docs/formats.md, "Canonical form and set hash"). *out is a new set (the
+ * caller destroys it); hash may be NULL. HL_EFORMAT when a stored record no
+ * longer reads. */
+struct hl_iset;
+int hl_store_local_set(hl_store_t *s, struct hl_iset **out, char hash[HL_STORE_HASH_HEX]);
+/* After a change of the local set, in the same transaction: record the
+ * next version (latest + 1, or 1) with the active set's hash and count.
+ * out (may be NULL) gets what was recorded. */
+int hl_store_set_bump(hl_store_t *s, int64_t now, struct hl_store_set_version *out);
+
+/* What a peer's set holds (table peer_indicators, keyed by (peer, id)):
+ * kept apart from ours, so a peer's indicator never replaces ours. status
+ * is HL_IND_ACTIVE or HL_IND_RETRACTED. */
+int hl_store_peer_indicator_put(hl_store_t *s, const char *peer, const struct hl_indicator *ind,
+                                enum hl_ind_status status, uint64_t set_version, int64_t now);
+/* Mark one of peer's indicators retracted; *found (may be NULL) tells
+ * whether peer had it. */
+int hl_store_peer_indicator_retract(hl_store_t *s, const char *peer, const char *id,
+                                    uint64_t set_version, int64_t now, bool *found);
+/* Mark every active indicator of peer retracted (a full set replaces). */
+int hl_store_peer_indicators_retract_all(hl_store_t *s, const char *peer, uint64_t set_version,
+                                         int64_t now);
+/* Rows of peer (NULL: every peer) with status. */
+int hl_store_peer_indicator_count(hl_store_t *s, const char *peer, enum hl_ind_status status,
+                                  size_t *count);
+/* peer's row for id, as a struct hl_store_indicator (source = the peer). */
+int hl_store_peer_indicator_get(hl_store_t *s, const char *peer, const char *id, hl_indicator_fn fn,
+                                void *ud);
 
 #endif

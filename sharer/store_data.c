@@ -33,15 +33,20 @@ static bool origin_ok(const char *origin)
 	return strcmp(origin, "local") == 0 || (strncmp(origin, "peer:", 5) == 0 && origin[5] != 0);
 }
 
+static void hash_hex(const char *canon, char out[HL_STORE_HASH_HEX])
+{
+	uint8_t digest[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(digest, (const uint8_t *)canon, strlen(canon));
+	sodium_bin2hex(out, HL_STORE_HASH_HEX, digest, sizeof digest);
+}
+
 static int canonical_id(const json_t *rec, char out[HL_STORE_HASH_HEX])
 {
 	char *canon = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
 	if (canon == NULL)
 		return HL_ENOMEM;
-	uint8_t digest[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(digest, (const uint8_t *)canon, strlen(canon));
+	hash_hex(canon, out);
 	free(canon);
-	sodium_bin2hex(out, HL_STORE_HASH_HEX, digest, sizeof digest);
 	return 0;
 }
 
@@ -67,6 +72,8 @@ int hl_store_sighting_derive_id(const char *record, char out[HL_STORE_HASH_HEX])
 	return rc;
 }
 
+static int other_fields(const json_t *rec, struct hl_store_sighting *sg);
+
 int hl_store_sighting_fields(const json_t *rec, struct hl_store_sighting *sg,
                              char id[HL_STORE_HASH_HEX])
 {
@@ -76,6 +83,21 @@ int hl_store_sighting_fields(const json_t *rec, struct hl_store_sighting *sg,
 	if (rc != 0)
 		return rc;
 	sg->id = id;
+	return other_fields(rec, sg);
+}
+
+int hl_store_sighting_fields_canon(const json_t *rec, const char *canon,
+                                   struct hl_store_sighting *sg, char id[HL_STORE_HASH_HEX])
+{
+	if (!json_is_object(rec) || canon == NULL)
+		return HL_EPARSE;
+	hash_hex(canon, id);
+	sg->id = id;
+	return other_fields(rec, sg);
+}
+
+static int other_fields(const json_t *rec, struct hl_store_sighting *sg)
+{
 	sg->first_seen = 0;
 	json_t *fs = json_object_get(rec, "first_seen");
 	if (json_is_string(fs) && hl_time_parse(json_string_value(fs), &sg->first_seen) != 0)

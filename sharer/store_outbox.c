@@ -9,14 +9,20 @@
 
 #include "hotline/err.h"
 
-static const char SQL_ENQUEUE[] =
-        "INSERT INTO outbox (msg_id, peer, type, priority, envelope, body, created_at,"
-        " next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)";
+/* The row's state and its bytes live apart (schema v4): the state is
+ * updated at every attempt and at the ACK, the bytes are written once and
+ * deleted at the ACK. */
+static const char SQL_ENQUEUE[] = "INSERT INTO outbox (msg_id, peer, type, priority, created_at,"
+                                  " next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)";
+static const char SQL_BODY_ADD[] =
+        "INSERT INTO outbox_body (msg_id, envelope, body) VALUES (?1, ?2, ?3)";
+static const char SQL_BODY_DEL[] = "DELETE FROM outbox_body WHERE msg_id = ?1";
 static const char SQL_DUE[] =
-        "SELECT msg_id, peer, type, priority, envelope, body, created_at, attempts,"
-        " next_attempt_at FROM outbox INDEXED BY outbox_pending"
-        " WHERE peer = ?1 AND acked_at IS NULL AND next_attempt_at <= ?2"
-        " ORDER BY priority, created_at, rowid LIMIT ?3";
+        "SELECT o.msg_id, o.peer, o.type, o.priority, b.envelope, b.body, o.created_at,"
+        " o.attempts, o.next_attempt_at FROM outbox AS o INDEXED BY outbox_pending"
+        " LEFT JOIN outbox_body AS b ON b.msg_id = o.msg_id"
+        " WHERE o.peer = ?1 AND o.acked_at IS NULL AND o.next_attempt_at <= ?2"
+        " ORDER BY o.priority, o.created_at, o.rowid LIMIT ?3";
 static const char SQL_MARK[] =
         "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?2, next_attempt_at = ?3"
         " WHERE msg_id = ?1";
@@ -43,15 +49,30 @@ int hl_store_outbox_enqueue(hl_store_t *s, const char *peer, const char *type, i
 		return rc;
 	if ((rc = hls_bind_text(s, st, 1, msg_id)) != 0 ||
 	    (rc = hls_bind_text(s, st, 2, peer)) != 0 ||
-	    (rc = hls_bind_text(s, st, 3, type)) != 0 ||
-	    (rc = hls_bind_text(s, st, 5, envelope_json)) != 0 ||
-	    (rc = hls_bind_text(s, st, 6, body_json)) != 0) {
+	    (rc = hls_bind_text(s, st, 3, type)) != 0) {
 		hls_done(st);
 		return rc;
 	}
 	sqlite3_bind_int(st, 4, priority);
-	sqlite3_bind_int64(st, 7, now);
-	return hls_exec_stmt(s, st, "outbox enqueue");
+	sqlite3_bind_int64(st, 5, now);
+	/* Both rows or neither: a caller outside a transaction gets one. */
+	bool own = !hl_store_in_transaction(s);
+	if (own && (rc = hl_store_begin(s)) != 0) {
+		hls_done(st);
+		return rc;
+	}
+	rc = hls_exec_stmt(s, st, "outbox enqueue");
+	if (rc == 0 && (st = hls_stmt(s, HLS_OUTBOX_BODY_ADD, SQL_BODY_ADD, &rc)) != NULL) {
+		if ((rc = hls_bind_text(s, st, 1, msg_id)) != 0 ||
+		    (rc = hls_bind_text(s, st, 2, envelope_json)) != 0 ||
+		    (rc = hls_bind_text(s, st, 3, body_json)) != 0)
+			hls_done(st);
+		else
+			rc = hls_exec_stmt(s, st, "outbox enqueue (body)");
+	}
+	if (own)
+		rc = rc == 0 ? hl_store_commit(s) : (hl_store_rollback(s), rc);
+	return rc;
 }
 
 int hl_store_outbox_next_due(hl_store_t *s, const char *peer, int64_t now, size_t limit,
@@ -91,6 +112,11 @@ int hl_store_outbox_next_due(hl_store_t *s, const char *peer, int64_t now, size_
 		        .attempts = sqlite3_column_int64(st, 7),
 		        .next_attempt_at = sqlite3_column_int64(st, 8),
 		};
+		/* A pending row whose bytes are missing (the file was edited)
+		 * comes with an empty body: the caller cannot send it and
+		 * gives up on it, rather than every round failing here. */
+		if (m.body == NULL && sqlite3_column_type(st, 5) == SQLITE_NULL)
+			m.body = "";
 		if (m.msg_id == NULL || m.peer == NULL || m.type == NULL || m.body == NULL) {
 			rc = hls_fail(s, sqlite3_errcode(s->db), "outbox next_due: reading a row");
 			break;
@@ -160,6 +186,13 @@ int hl_store_outbox_ack(hl_store_t *s, const char *peer, const char *msg_id, int
 	 * is not. */
 	if (rc == 0 && changed == 0)
 		return hls_error(s, HL_ENOTFOUND, "outbox ack: peer has no such message");
+	/* Never sent again: its bytes go (the audit log keeps their hash). */
+	if (rc == 0 && (st = hls_stmt(s, HLS_OUTBOX_BODY_DEL, SQL_BODY_DEL, &rc)) != NULL) {
+		if ((rc = hls_bind_text(s, st, 1, msg_id)) != 0)
+			hls_done(st);
+		else
+			rc = hls_exec_stmt(s, st, "outbox ack (body)");
+	}
 	return rc;
 }
 

@@ -85,7 +85,39 @@ static const char MIGRATION_2[] =
         "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit\n"
         "  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;\n";
 
-static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2};
+/* v3: what each peer's indicator set holds, apart from our own set: a
+ * peer's indicator must never replace ours of the same id, and whether it
+ * joins our set is the agreement's decision (docs/exchange.md). */
+static const char MIGRATION_3[] =
+        "CREATE TABLE peer_indicators (\n"
+        "  peer TEXT NOT NULL,\n"
+        "  id TEXT NOT NULL,\n"
+        "  type TEXT NOT NULL,\n"
+        "  value TEXT NOT NULL,\n"
+        "  tlp TEXT NOT NULL,\n"
+        "  record TEXT NOT NULL,\n"
+        "  status TEXT NOT NULL CHECK (status IN ('active', 'retracted')),\n"
+        "  set_version INTEGER NOT NULL CHECK (set_version >= 0),\n"
+        "  updated_at INTEGER NOT NULL,\n"
+        "  PRIMARY KEY (peer, id)\n"
+        ") STRICT, WITHOUT ROWID;\n";
+/* v4: an outbox message's envelope and body move to their own table,
+ * written once at enqueue and deleted at the ACK. In the outbox row they
+ * were rewritten whole (overflow pages and all) by every UPDATE of the
+ * small columns: mark_sent, then ack; a batch of sightings is tens of
+ * pages. */
+static const char MIGRATION_4[] =
+        "CREATE TABLE outbox_body (\n"
+        "  msg_id TEXT PRIMARY KEY NOT NULL,\n"
+        "  envelope TEXT,\n"
+        "  body TEXT NOT NULL\n"
+        ") STRICT;\n"
+        "INSERT INTO outbox_body (msg_id, envelope, body)\n"
+        "  SELECT msg_id, envelope, body FROM outbox WHERE acked_at IS NULL;\n"
+        "ALTER TABLE outbox DROP COLUMN envelope;\n"
+        "ALTER TABLE outbox DROP COLUMN body;\n";
+
+static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4};
 
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == HL_STORE_SCHEMA_VERSION,
                "one migration step per schema version");

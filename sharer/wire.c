@@ -341,6 +341,30 @@ int hl_wire_encode_checked(const struct hl_wire_envelope *env, const json_t *bod
 	return 0;
 }
 
+int hl_wire_encode_envelope(const struct hl_wire_envelope *env, char **env_out, size_t *env_len,
+                            struct hl_wire_error *err)
+{
+	*env_out = NULL;
+	*env_len = 0;
+	if (err != NULL)
+		memset(err, 0, sizeof *err);
+	int rc = check_envelope(env, err);
+	if (rc != 0)
+		return rc;
+	char sent[HL_TIME_ISO_MAX];
+	hl_time_format(env->sent_at, sent, sizeof sent);
+	json_t *e = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I}", "v", HL_WIRE_VERSION, "id",
+	                      env->id, "type", hl_wire_type_name(env->type), "from", env->from,
+	                      "to", env->to, "sent_at", sent, "seq", (json_int_t)env->seq);
+	char *es = e != NULL ? json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(e);
+	if (es == NULL)
+		return HL_ENOMEM;
+	*env_out = es;
+	*env_len = strlen(es);
+	return 0;
+}
+
 int hl_wire_encode(const struct hl_wire_envelope *env, const json_t *body, char **env_out,
                    size_t *env_len, char **body_out, size_t *body_len)
 {

@@ -80,7 +80,26 @@ int hl_matcher_load_buffer(const void *data, size_t len, const char *name, hl_ma
 bool hl_matcher_is_serialised(const char *path);
 
 size_t hl_matcher_count(const hl_matcher_t *m);
+/* Indicator idx (NULL when idx >= count), valid while m lives. The matcher
+ * keeps its indicators compact (docs/design-decisions.md) and makes this
+ * copy on the first call for idx; paths that look at many indicators or
+ * must not grow memory use hl_matcher_view instead. Thread-safe. */
 const struct hl_indicator *hl_matcher_indicator(const hl_matcher_t *m, uint32_t idx);
+
+/* Room for an id hl_matcher_view or hl_matcher_id derives ("hl--" + 32 hex
+ * digits + NUL). */
+#define HL_MATCHER_ID_BUF 40
+/* Indicator idx as a view, without allocating: out's pointers point into
+ * m (valid while m lives), its id into idbuf when it is of the derived
+ * form. Read only: never hl_indicator_clear a view (hl_indicator_copy
+ * makes an owned copy). 0, or HL_ENOTFOUND when idx >= count. */
+int hl_matcher_view(const hl_matcher_t *m, uint32_t idx, struct hl_indicator *out,
+                    char idbuf[HL_MATCHER_ID_BUF]);
+/* The id of indicator idx (in m or in idbuf), NULL when it has none or
+ * idx >= count. */
+const char *hl_matcher_id(const hl_matcher_t *m, uint32_t idx, char idbuf[HL_MATCHER_ID_BUF]);
+/* The type of indicator idx; HL_IND_TYPE_COUNT when idx >= count. */
+enum hl_ind_type hl_matcher_type(const hl_matcher_t *m, uint32_t idx);
 uint64_t hl_matcher_version(const hl_matcher_t *m);
 void hl_matcher_set_version(hl_matcher_t *m, uint64_t version);
 /* True when the matcher holds content/regex indicators, i.e. payload scans

@@ -122,6 +122,12 @@ int hl_wire_encode_checked(const struct hl_wire_envelope *env, const json_t *bod
 int hl_wire_encode(const struct hl_wire_envelope *env, const json_t *body, char **env_out,
                    size_t *env_len, char **body_out, size_t *body_len);
 
+/* The envelope frame alone, as hl_wire_encode writes it (checked the same
+ * way), for a sender that builds the body's bytes itself (a batch of
+ * records it holds as JSON text already). 0, HL_EINVAL, HL_ENOMEM. */
+int hl_wire_encode_envelope(const struct hl_wire_envelope *env, char **env_out, size_t *env_len,
+                            struct hl_wire_error *err);
+
 /* Decode and validate one message. max_bytes caps env_len + body_len
  * (0: HL_WIRE_MAX_DEFAULT); the envelope alone is capped at
  * HL_WIRE_ENV_MAX. On success 0, *out filled and *body_out a new

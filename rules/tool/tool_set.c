@@ -143,7 +143,16 @@ hl_iset_t *tool_read_files(const struct tool_opts *opts, char *const *files, siz
 		rs->records += hl_iset_count(one);
 		if (al != NULL)
 			warn_allowlisted(one, al, is_stdin ? "<stdin>" : path, diag);
-		rc = merge_into(total, one);
+		if (hl_iset_count(total) == 0 && hl_iset_version(total) == 0) {
+			/* The first set read is the total as it stands: taken
+			 * whole, not copied (a copy held a large set twice). */
+			hl_iset_destroy(&total);
+			total = one;
+			one = NULL;
+			rc = 0;
+		} else {
+			rc = merge_into(total, one);
+		}
 		hl_iset_destroy(&one);
 		if (rc < 0) {
 			hl_iset_destroy(&total);

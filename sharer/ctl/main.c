@@ -11,19 +11,11 @@
 
 #include "config.h"
 #include "control.h"
+#include "ctl_int.h"
 #include "hotline/err.h"
 #include "hotline/timefmt.h"
 
-#define EXIT_FAIL 1
-#define EXIT_USAGE 2
 #define DEFAULT_TIMEOUT_MS 5000
-
-struct ctl {
-	const char *socket;
-	char socket_buf[512];
-	int timeout_ms;
-	bool json;
-};
 
 static void usage(FILE *out)
 {
@@ -35,6 +27,11 @@ static void usage(FILE *out)
 	      "  sightings list [--since TIME] [--limit N] [--by received|first_seen] [--json]\n"
 	      "                                         stored sightings, oldest first\n"
 	      "  audit verify                           check the audit log's hash chain\n"
+	      "  indicators list [--status active|quarantined|retracted|all] [--json]\n"
+	      "                                         the local indicator set\n"
+	      "  indicators add FILE [--format F] [--source S] [--tlp T]\n"
+	      "                                         add (or update) a file's indicators\n"
+	      "  indicators retract ID...               take indicators out of the set\n"
 	      "\n"
 	      "  -s, --socket PATH   the sharer's control socket\n"
 	      "  -c, --config FILE   read the socket path from the sharer's config\n"
@@ -63,7 +60,7 @@ static int socket_from_config(struct ctl *c, const char *path)
 }
 
 /* Send req (stolen) and get an "ok" reply, or print why not. */
-static json_t *call(const struct ctl *c, json_t *req)
+json_t *ctl_call(const struct ctl *c, json_t *req)
 {
 	json_t *rep = NULL;
 	int rc = hl_control_call(c->socket, req, c->timeout_ms, &rep);
@@ -86,7 +83,7 @@ static json_t *call(const struct ctl *c, json_t *req)
 	return rep;
 }
 
-static void print_json(const json_t *v)
+void ctl_print_json(const json_t *v)
 {
 	char *s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (s != NULL)
@@ -107,11 +104,11 @@ static const char *gets_(const json_t *o, const char *k)
 
 static int cmd_status(const struct ctl *c)
 {
-	json_t *r = call(c, json_pack("{s:s}", "cmd", "status"));
+	json_t *r = ctl_call(c, json_pack("{s:s}", "cmd", "status"));
 	if (r == NULL)
 		return EXIT_FAIL;
 	if (c->json) {
-		print_json(r);
+		ctl_print_json(r);
 		json_decref(r);
 		return 0;
 	}
@@ -125,6 +122,11 @@ static int cmd_status(const struct ctl *c)
 	       (long long)geti(r, "sightings"), (long long)geti(x, "sightings_local"),
 	       (long long)geti(x, "sightings_peer"));
 	printf("outbox:        %lld pending\n", (long long)geti(r, "outbox_depth"));
+	const json_t *ind = json_object_get(r, "indicators");
+	if (ind != NULL)
+		printf("indicators:    %lld active, set version %lld; %lld active in peers' sets\n",
+		       (long long)geti(ind, "active"), (long long)geti(ind, "set_version"),
+		       (long long)geti(ind, "peer_active"));
 	printf("messages:      %lld received, %lld duplicates, %lld sent, %lld resent\n",
 	       (long long)geti(x, "received"), (long long)geti(x, "duplicates"),
 	       (long long)geti(x, "sent"), (long long)geti(x, "resent"));
@@ -151,11 +153,11 @@ static int cmd_status(const struct ctl *c)
 
 static int cmd_peers(const struct ctl *c)
 {
-	json_t *r = call(c, json_pack("{s:s}", "cmd", "peers"));
+	json_t *r = ctl_call(c, json_pack("{s:s}", "cmd", "peers"));
 	if (r == NULL)
 		return EXIT_FAIL;
 	if (c->json) {
-		print_json(r);
+		ctl_print_json(r);
 		json_decref(r);
 		return 0;
 	}
@@ -229,7 +231,7 @@ static int cmd_sightings(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "hotline-ctl: sightings list: unexpected \"%s\"\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	json_t *r = call(c, req);
+	json_t *r = ctl_call(c, req);
 	if (r == NULL)
 		return EXIT_FAIL;
 	size_t i;
@@ -261,12 +263,12 @@ static int cmd_audit(const struct ctl *c, int argc, char **argv)
 		fputs("hotline-ctl: audit verify\n", stderr);
 		return EXIT_USAGE;
 	}
-	json_t *r = call(c, json_pack("{s:s}", "cmd", "audit-verify"));
+	json_t *r = ctl_call(c, json_pack("{s:s}", "cmd", "audit-verify"));
 	if (r == NULL)
 		return EXIT_FAIL;
 	int rc = 0;
 	if (c->json)
-		print_json(r);
+		ctl_print_json(r);
 	if (json_is_true(json_object_get(r, "intact"))) {
 		if (!c->json)
 			printf("audit: OK, %lld rows, head %s\n", (long long)geti(r, "rows"),
@@ -328,7 +330,8 @@ int main(int argc, char **argv)
 	int sub_argc = argc - optind;
 	char **sub = argv + optind;
 	for (int i = 1; i < sub_argc; i++)
-		if (strcmp(sub[i], "--json") == 0 && strcmp(sub[0], "sightings") != 0)
+		if (strcmp(sub[i], "--json") == 0 && strcmp(sub[0], "sightings") != 0 &&
+		    strcmp(sub[0], "indicators") != 0)
 			c.json = true;
 	if (strcmp(sub[0], "status") == 0)
 		return cmd_status(&c);
@@ -336,6 +339,8 @@ int main(int argc, char **argv)
 		return cmd_peers(&c);
 	if (strcmp(sub[0], "sightings") == 0)
 		return cmd_sightings(&c, sub_argc, sub);
+	if (strcmp(sub[0], "indicators") == 0)
+		return ctl_indicators(&c, sub_argc, sub);
 	if (strcmp(sub[0], "audit") == 0) {
 		int n = sub_argc;
 		if (n > 0 && strcmp(sub[n - 1], "--json") == 0)

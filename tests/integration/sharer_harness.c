@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <zmq.h>
 
 #include "control.h"
@@ -372,6 +373,29 @@ bool h_log_has(const struct h_party *p, const char *text)
 	return has;
 }
 
+void h_audit_count(const struct h_env *e, const struct h_party *p, const char *dir, long long *rows,
+                   long long *ids)
+{
+	char path[512], f[128];
+	snprintf(f, sizeof f, "%s.db", p->name);
+	h_path(e, f, path, sizeof path);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT count(*), count(DISTINCT msg_id) FROM audit"
+	                                    " WHERE direction = ?1",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	*rows = sqlite3_column_int64(st, 0);
+	*ids = sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 void h_sighting_line(unsigned i, const char *tag, char *out, size_t outlen)
 {
 	int n = snprintf(out, outlen,
@@ -438,4 +462,14 @@ bool h_raw_recv(void *sock, int timeout_ms, json_t **env, json_t **body)
 	assert_non_null(*env);
 	assert_non_null(*body);
 	return true;
+}
+
+pid_t h_spawn(char *const argv[], const char *out, const char *err)
+{
+	return spawn(argv, out, err, false);
+}
+
+int h_wait(pid_t pid)
+{
+	return wait_exit(pid);
 }

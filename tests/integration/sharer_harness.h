@@ -84,6 +84,12 @@ void h_wait_eq(const struct h_party *p, const char *path, long long want);
 /* Whether p's log has a line containing text. */
 bool h_log_has(const struct h_party *p, const char *text);
 
+/* From p's store (DIR/NAME.db, opened read-only): its audit rows with
+ * direction dir ("local", "sent", "received"), and how many distinct
+ * message ids they name. */
+void h_audit_count(const struct h_env *e, const struct h_party *p, const char *dir, long long *rows,
+                   long long *ids);
+
 /* The i-th test sighting record (distinct for distinct i), as a JSON line. */
 void h_sighting_line(unsigned i, const char *tag, char *out, size_t outlen);
 
@@ -94,5 +100,14 @@ void *h_raw_client(void *ctx, const struct h_party *p, const char *secret_file);
  * none). */
 void h_raw_send(void *sock, const char *env, const char *body, size_t body_len);
 bool h_raw_recv(void *sock, int timeout_ms, json_t **env, json_t **body);
+
+/* ---- background programs (test_sensor_sharer.c: the real hotline-sensor) -- */
+
+/* Start argv[0] (stdin /dev/null, stdout to out, stderr to err, both
+ * truncated); returns its pid. */
+pid_t h_spawn(char *const argv[], const char *out, const char *err);
+/* Wait for pid at most H_DEADLINE_MS (killed and failed after); its exit
+ * code, or 128 + signal. */
+int h_wait(pid_t pid);
 
 #endif

@@ -307,7 +307,7 @@ static void set_le(uint8_t *p, uint64_t v, size_t width)
 static void reseal(uint8_t *p, size_t len)
 {
 	set_le(p + 16, len, 8);
-	crypto_hash_sha256(p + len - TRAILER_LEN, p, len - TRAILER_LEN);
+	crypto_generichash(p + len - TRAILER_LEN, TRAILER_LEN, p, len - TRAILER_LEN, NULL, 0);
 }
 
 static int load(const uint8_t *p, size_t len, struct hl_diag *diag)
@@ -397,11 +397,26 @@ static void byte_flips(void **state)
 	free(p);
 }
 
-/* Offset of the first indicator record's field at rel (after the section
- * header). */
-static size_t first_record(void)
+/* Where the parts of the indicator section (the matcher's store, see
+ * docs/formats.md (.hlx)) are in a file. */
+struct store_at {
+	size_t head, recs, metas, pool, strings;
+	uint32_t n_recs, n_metas, n_pool, strings_len;
+};
+
+static struct store_at store_at(const uint8_t *p)
 {
-	return HEADER_LEN + 16;
+	struct store_at s;
+	s.head = HEADER_LEN + 16;
+	s.n_recs = (uint32_t)le(p + s.head, 4);
+	s.n_metas = (uint32_t)le(p + s.head + 4, 4);
+	s.n_pool = (uint32_t)le(p + s.head + 8, 4);
+	s.strings_len = (uint32_t)le(p + s.head + 12, 4);
+	s.recs = s.head + 32;
+	s.metas = s.head + ((32 + 12 * (size_t)s.n_recs + 7) & ~(size_t)7);
+	s.pool = s.metas + 40 * (size_t)s.n_metas;
+	s.strings = s.pool + 4 * (size_t)s.n_pool;
+	return s;
 }
 
 /* Offset of the first occurrence of s in p. */
@@ -421,12 +436,22 @@ static void hostile_fields(void **state)
 	size_t len;
 	uint8_t *p = saved_bytes(true, &len);
 	uint8_t *q = malloc(len);
+	struct store_at st = store_at(p);
+	assert_int_equal(st.n_recs, NSPECS);
+	/* Confidence differs from indicator to indicator here, so no meta
+	 * is shared. */
+	assert_int_equal(st.n_metas, NSPECS);
+	assert_true(st.n_pool >= 5); /* [1, alpha] [2, c2, botnet] */
+	size_t value0 = st.strings + le(p + st.recs, 4);
+	size_t m0 = st.metas + 40 * le(p + st.recs + 4, 4); /* meta of record 0 */
+	size_t run = st.pool + 4 * le(p + m0 + 16, 4);      /* its sources run */
 	struct {
 		size_t at, width;
 		uint64_t value;
 		const char *what;
 	} cases[] = {
-	        {4, 2, 2, "format version"},
+	        {4, 2, 1, "format version 1"},
+	        {4, 2, 3, "format version"},
 	        {6, 2, 64, "header length"},
 	        {8, 4, 0x80, "flags"},
 	        {8, 4, 0, "flags without the databases"},
@@ -438,27 +463,38 @@ static void hostile_fields(void **state)
 	        {HEADER_LEN, 4, 2, "section tag"},
 	        {HEADER_LEN + 4, 4, 1, "section reserved"},
 	        {HEADER_LEN + 8, 8, 0xffffffffffffull, "section length"},
-	        {first_record(), 1, HL_IND_TYPE_COUNT, "type"},
-	        {first_record() + 1, 1, HL_TLP_COUNT, "tlp"},
-	        {first_record() + 2, 1, HL_SEV_COUNT, "severity"},
-	        {first_record() + 3, 1, 0xf0, "indicator flags"},
-	        {first_record() + 4, 4, 101, "confidence"},
-	        {first_record() + 24, 4, 0, "empty value"},
-	        {first_record() + 24, 4, 0x7fffffff, "value length"},
-	        {first_record() + 24, 4, 5000, "value over the cap"},
-	        {first_record() + 28, 1, 0, "NUL in value"},
-	        {first_record() + 28, 1, 'z', "ip that does not parse"},
+	        {st.head, 4, 0xffffffff, "record count"},
+	        {st.head, 4, NSPECS + 1, "record count one too many"},
+	        {st.head + 4, 4, st.n_metas + 1, "meta count"},
+	        {st.head + 8, 4, st.n_pool - 1, "pool count"},
+	        {st.head + 12, 4, st.strings_len + 1, "strings length"},
+	        {st.head + 16, 4, 1, "store reserved"},
+	        {st.recs, 4, st.strings_len, "value offset"},
+	        {st.recs, 4, 0xfffffff0, "value offset far out"},
+	        {st.recs + 4, 4, st.n_metas, "meta index"},
+	        {st.recs + 8, 4, st.strings_len, "id offset"},
+	        {st.recs + 8, 4, st.strings_len - 1, "id offset at the last NUL"},
+	        {m0 + 16, 4, st.n_pool, "sources run"},
+	        {m0 + 20, 4, 0xfffffff0, "tags run"},
+	        {m0 + 24, 4, st.strings_len, "description offset"},
+	        {m0 + 28, 4, 101, "confidence"},
+	        {m0 + 32, 1, HL_IND_TYPE_COUNT, "type"},
+	        {m0 + 32, 1, HL_IND_DOMAIN, "type out of order"},
+	        {m0 + 33, 1, HL_TLP_COUNT, "tlp"},
+	        {m0 + 34, 1, HL_SEV_COUNT, "severity"},
+	        {m0 + 35, 1, 0xf0, "indicator flags"},
+	        {m0 + 36, 4, 1, "meta reserved"},
+	        {run, 4, 0, "empty list"},
+	        {run, 4, 0x40000000, "list count"},
+	        {run + 4, 4, st.strings_len, "list string offset"},
+	        {value0, 1, 0, "empty value"},
+	        {value0 + 2, 1, 0, "NUL in value: an ip that does not parse"},
+	        {value0, 1, 'z', "ip that does not parse"},
 	        /* "10.0.0.0/8" -> "30.0.0.0/8": still an address, now after
 	         * "192.0.2.7" */
-	        {first_record() + 28, 1, '3', "records out of order"},
-	        {find(p, len, "hl--") + 2, 1, 0, "NUL in an id"},
-	        {find(p, len, "alpha") + 1, 1, 0, "NUL in a source"},
-	        {find(p, len, "botnet") + 5, 1, 0, "NUL in a tag"},
-	        {find(p, len, "campaign") + 3, 1, 0, "NUL in a description"},
-	        {find(p, len, "alpha") - 4, 4, 0, "empty source"},
-	        {find(p, len, "alpha") - 4, 4, 65537, "source over the cap"},
-	        {find(p, len, "alpha") - 8, 4, 0x40000000, "source count"},
-	        {find(p, len, "botnet") - 4, 4, 0xffffff, "tag length"},
+	        {value0, 1, '3', "records out of order"},
+	        {st.strings + st.strings_len - 1, 1, 'x', "strings not terminated"},
+	        {find(p, len, "alpha"), 1, 0, "empty source"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		memcpy(q, p, len);

@@ -193,10 +193,39 @@ static void ack(struct fake *f, const struct got *g)
 	fake_reply(f, g, HL_WIRE_T_ACK, hl_wire_body_ack(ids, 1));
 }
 
-static unsigned count_of(const struct got *g)
+/* The records of a received "sightings" message. */
+static size_t nrec(const struct got *g)
 {
-	json_t *c = json_object_get(json_object_get(g->body, "record"), "count");
-	return (unsigned)json_integer_value(c);
+	return json_array_size(json_object_get(g->body, "records"));
+}
+
+static unsigned count_of(const struct got *g, size_t i)
+{
+	json_t *r = json_array_get(json_object_get(g->body, "records"), i);
+	return (unsigned)json_integer_value(json_object_get(r, "count"));
+}
+
+/* Receive messages until they carry want records in all; check that they
+ * are records from, from + 1, ... in order. The number of messages. */
+static size_t recv_records(struct fake *f, struct got *g, size_t max, unsigned from, size_t want)
+{
+	size_t n = 0, got = 0;
+	while (got < want) {
+		assert_true(n < max);
+		assert_true(fake_recv(f, &g[n], DEADLINE_MS));
+		assert_int_equal(g[n].env.type, HL_WIRE_T_SIGHTINGS);
+		for (size_t i = 0; i < nrec(&g[n]); i++)
+			assert_int_equal(count_of(&g[n], i), from + got++ + 1);
+		n++;
+	}
+	assert_int_equal(got, want);
+	return n;
+}
+
+static void free_got(struct got *g, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		json_decref(g[i].body);
 }
 
 static void test_invalid_lines(void **state)
@@ -227,28 +256,83 @@ static void test_sent_and_acked_in_one_ack(void **state)
 	fake_bind(f);
 	hl_sharer_link_t *l = link_new(f, 0, 60000);
 	send_n(l, 0, 5);
+	/* As many messages as the link's thread found records waiting. */
 	struct got g[5];
 	const char *ids[5];
-	for (unsigned i = 0; i < 5; i++) {
-		assert_true(fake_recv(f, &g[i], DEADLINE_MS));
-		assert_int_equal(g[i].env.type, HL_WIRE_T_SIGHTING);
+	size_t n = recv_records(f, g, 5, 0, 5);
+	for (size_t i = 0; i < n; i++) {
 		assert_string_equal(g[i].env.from, "s1");
 		assert_string_equal(g[i].env.to, "sharer");
-		assert_int_equal(count_of(&g[i]), i + 1); /* in order */
-		assert_int_equal(g[i].route_len, 2);      /* routing id = the name */
+		assert_int_equal(g[i].route_len, 2); /* routing id = the name */
 		ids[i] = g[i].env.id;
 	}
-	fake_reply(f, &g[0], HL_WIRE_T_ACK, hl_wire_body_ack(ids, 5));
+	fake_reply(f, &g[0], HL_WIRE_T_ACK, hl_wire_body_ack(ids, n));
 	assert_int_equal(hl_sharer_link_flush(l, DEADLINE_MS), 0);
 	struct hl_sharer_link_stats st;
 	hl_sharer_link_stats(l, &st);
 	assert_int_equal(st.queued, 5);
 	assert_int_equal(st.sent, 5);
 	assert_int_equal(st.acked, 5);
+	assert_int_equal(st.messages_acked, n);
 	assert_int_equal(st.pending, 0);
 	assert_int_equal(st.resent + st.dropped + st.refused, 0);
-	for (unsigned i = 0; i < 5; i++)
-		json_decref(g[i].body);
+	free_got(g, n);
+	hl_sharer_link_destroy(&l);
+}
+
+/* Records queued while the sharer is away leave in full batches when it
+ * comes: 300 are one message of 256 and one of 44. */
+static void test_batches_while_away(void **state)
+{
+	struct fake *f = *state;
+	hl_sharer_link_t *l = link_new(f, 0, 60000);
+	send_n(l, 0, 300);
+	fake_bind(f);
+	struct got g[2];
+	assert_int_equal(recv_records(f, g, 2, 0, 300), 2);
+	assert_int_equal(nrec(&g[0]), 256);
+	assert_int_equal(nrec(&g[1]), 44);
+	assert_true(g[1].env.seq == g[0].env.seq + 1);
+	ack(f, &g[1]);
+	ack(f, &g[0]);
+	assert_int_equal(hl_sharer_link_flush(l, DEADLINE_MS), 0);
+	struct hl_sharer_link_stats st;
+	hl_sharer_link_stats(l, &st);
+	assert_int_equal(st.acked, 300);
+	assert_int_equal(st.messages_acked, 2);
+	free_got(g, 2);
+	hl_sharer_link_destroy(&l);
+}
+
+/* batch_bytes caps a message's records: 12 records of about 180 bytes
+ * with a 1000-byte cap are three or more messages, none over the cap. */
+static void test_batch_bytes(void **state)
+{
+	struct fake *f = *state;
+	struct hl_sharer_link_opts o = {
+	        .endpoint = f->ep, .name = "s1", .batch_bytes = 1000, .log = quiet_log};
+	char err[256];
+	hl_sharer_link_t *l = hl_sharer_link_new(&o, err, sizeof err);
+	assert_non_null(l);
+	send_n(l, 0, 12);
+	fake_bind(f);
+	struct got g[12];
+	size_t n = recv_records(f, g, 12, 0, 12);
+	assert_true(n >= 3);
+	for (size_t i = 0; i < n; i++) {
+		size_t bytes = 0;
+		for (size_t k = 0; k < nrec(&g[i]); k++) {
+			char *t =
+			        json_dumps(json_array_get(json_object_get(g[i].body, "records"), k),
+			                   JSON_COMPACT);
+			bytes += strlen(t) + (k > 0);
+			free(t);
+		}
+		assert_true(bytes <= 1000);
+		ack(f, &g[i]);
+	}
+	assert_int_equal(hl_sharer_link_flush(l, DEADLINE_MS), 0);
+	free_got(g, n);
 	hl_sharer_link_destroy(&l);
 }
 
@@ -264,29 +348,27 @@ static void test_full_queue_drops_oldest(void **state)
 	assert_int_equal(st.pending, 4);
 	assert_int_equal(hl_sharer_link_flush(l, 0), HL_EAGAIN);
 	fake_bind(f);
-	for (unsigned i = 2; i < 6; i++) {
-		struct got g;
-		assert_true(fake_recv(f, &g, DEADLINE_MS));
-		assert_int_equal(count_of(&g), i + 1);
-		ack(f, &g);
-		json_decref(g.body);
-	}
+	struct got g;
+	assert_int_equal(recv_records(f, &g, 1, 2, 4), 1);
+	ack(f, &g);
+	json_decref(g.body);
 	assert_int_equal(hl_sharer_link_flush(l, DEADLINE_MS), 0);
 	hl_sharer_link_stats(l, &st);
 	assert_int_equal(st.acked, 4);
 	hl_sharer_link_destroy(&l);
 }
 
-/* A NACK "field" ends a record; "internal" means: again later. */
+/* A NACK "field" ends a message; "internal" means: again later. */
 static void test_nack(void **state)
 {
 	struct fake *f = *state;
-	fake_bind(f);
 	hl_sharer_link_t *l = link_new(f, 0, 200);
 	send_n(l, 0, 2);
+	fake_bind(f);
 	struct got a, b, again;
-	assert_true(fake_recv(f, &a, DEADLINE_MS));
-	assert_true(fake_recv(f, &b, DEADLINE_MS));
+	assert_int_equal(recv_records(f, &a, 1, 0, 2), 1);
+	send_n(l, 2, 1);
+	assert_int_equal(recv_records(f, &b, 1, 2, 1), 1);
 	fake_reply(f, &a, HL_WIRE_T_NACK, hl_wire_body_nack(a.env.id, HL_WIRE_E_FIELD, "bad", 0));
 	fake_reply(f, &b, HL_WIRE_T_NACK,
 	           hl_wire_body_nack(b.env.id, HL_WIRE_E_INTERNAL, "disk full", 0));
@@ -294,11 +376,12 @@ static void test_nack(void **state)
 	assert_true(fake_recv(f, &again, DEADLINE_MS));
 	assert_string_equal(again.env.id, b.env.id);
 	assert_int_equal(again.env.seq, b.env.seq);
+	assert_true(json_equal(again.body, b.body));
 	ack(f, &again);
 	assert_int_equal(hl_sharer_link_flush(l, DEADLINE_MS), 0);
 	struct hl_sharer_link_stats st;
 	hl_sharer_link_stats(l, &st);
-	assert_int_equal(st.refused, 1);
+	assert_int_equal(st.refused, 2);
 	assert_int_equal(st.acked, 1);
 	assert_true(st.resent >= 1);
 	json_decref(a.body);
@@ -307,7 +390,7 @@ static void test_nack(void **state)
 	hl_sharer_link_destroy(&l);
 }
 
-/* The sharer goes away with records un-ACKed and comes back: they are
+/* The sharer goes away with messages un-ACKed and comes back: they are
  * sent again at once (not after resend_ms, which is long here). */
 static void test_resend_after_reconnect(void **state)
 {
@@ -316,23 +399,25 @@ static void test_resend_after_reconnect(void **state)
 	hl_sharer_link_t *l = link_new(f, 0, 600000);
 	send_n(l, 0, 3);
 	struct got g[3];
-	for (int i = 0; i < 3; i++) {
-		assert_true(fake_recv(f, &g[i], DEADLINE_MS));
-		json_decref(g[i].body);
-	}
+	size_t n = recv_records(f, g, 3, 0, 3);
 	fake_unbind(f);
 	fake_bind(f);
-	/* Each comes again, possibly twice (at-least-once): ACK what comes
-	 * until all three were seen. */
+	/* Each comes again, same id and bytes, possibly twice
+	 * (at-least-once): ACK what comes until all were seen. */
 	bool seen[3] = {false, false, false};
-	for (int n = 0; !(seen[0] && seen[1] && seen[2]); n++) {
-		assert_true(n < 12);
+	size_t nseen = 0;
+	for (int k = 0; nseen < n; k++) {
+		assert_true(k < 12);
 		struct got r;
 		assert_true(fake_recv(f, &r, DEADLINE_MS));
 		bool known = false;
-		for (int i = 0; i < 3; i++)
-			if (strcmp(r.env.id, g[i].env.id) == 0)
-				known = seen[i] = true;
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(r.env.id, g[i].env.id) == 0) {
+				assert_true(json_equal(r.body, g[i].body));
+				known = true;
+				nseen += !seen[i];
+				seen[i] = true;
+			}
 		assert_true(known);
 		ack(f, &r);
 		json_decref(r.body);
@@ -344,6 +429,7 @@ static void test_resend_after_reconnect(void **state)
 	assert_int_equal(st.sent, 3);
 	assert_true(st.resent >= 3);
 	assert_true(st.disconnects >= 1);
+	free_got(g, n);
 	hl_sharer_link_destroy(&l);
 }
 
@@ -371,6 +457,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_invalid_lines, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_sent_and_acked_in_one_ack, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_batches_while_away, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_batch_bytes, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_full_queue_drops_oldest, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_nack, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_resend_after_reconnect, setup, teardown),

@@ -98,6 +98,18 @@ static void durability_pragmas_are_set(void **state)
 	hl_store_close(&s);
 }
 
+struct due_one {
+	char id[64], body[64];
+};
+
+static int take_due(void *ud, const struct hl_outbox_msg *m)
+{
+	struct due_one *d = ud;
+	snprintf(d->id, sizeof d->id, "%s", m->msg_id);
+	snprintf(d->body, sizeof d->body, "%s", m->body);
+	return 0;
+}
+
 static void migrates_from_version_1(void **state)
 {
 	struct tmpdb *t = *state;
@@ -126,6 +138,11 @@ static void migrates_from_version_1(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(hl_store_outbox_depth(s, "bravo", &n), 0);
 	assert_int_equal(n, 1);
+	/* Step 3 moved the pending message's bytes: it is still sent. */
+	struct due_one d = {0};
+	assert_int_equal(hl_store_outbox_next_due(s, "bravo", 10, 0, take_due, &d, NULL), 0);
+	assert_string_equal(d.id, "m-old");
+	assert_string_equal(d.body, "{}");
 	/* The step-2 table works. */
 	struct hl_audit_entry e = {.at = 7, .direction = HL_AUDIT_LOCAL, .type = "migrated"};
 	int64_t seq = 0;
@@ -147,17 +164,21 @@ static void newer_version_is_refused(void **state)
 	hl_store_t *s = open_ok(t->path);
 	hl_store_close(&s);
 	sqlite3 *db = raw_open(t->path);
-	raw_exec(db, "PRAGMA user_version = 3");
+	char sql[64], want[96];
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", HL_STORE_SCHEMA_VERSION + 1);
+	snprintf(want, sizeof want, "schema version %d is newer than this program knows (%d)",
+	         HL_STORE_SCHEMA_VERSION + 1, HL_STORE_SCHEMA_VERSION);
+	raw_exec(db, sql);
 	sqlite3_close(db);
 
 	char err[512] = "";
 	s = hl_store_open(t->path, err, sizeof err);
 	assert_null(s);
 	assert_non_null(strstr(err, t->path));
-	assert_non_null(strstr(err, "schema version 3 is newer than this program knows (2)"));
+	assert_non_null(strstr(err, want));
 	/* Refusal changed nothing. */
 	db = raw_open(t->path);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), HL_STORE_SCHEMA_VERSION + 1);
 	sqlite3_close(db);
 }
 

@@ -1,0 +1,19 @@
+/* \summary: control internals: the request handlers in other files (control.c dispatches) */
+#ifndef HOTLINE_SHARER_CONTROL_INT_H
+#define HOTLINE_SHARER_CONTROL_INT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "control.h"
+#include "store.h"
+
+/* indicators-list, indicators-add, indicators-retract (control_indicators.c):
+ * a new reply, or NULL when cmd is none of them. now: Unix µs. */
+json_t *hl_control_indicators(hl_store_t *store, const char *cmd, const json_t *req, int64_t now);
+
+/* Adds "indicators": {set_version, set_hash, active, retracted, peer_active}
+ * to a status reply (control_indicators.c). */
+void hl_control_indicators_status(hl_store_t *store, json_t *reply);
+
+#endif
