@@ -129,8 +129,9 @@ void hl_transport_opts_init(struct hl_transport_opts *o)
 	/* Unbounded, not 1000: libzmq 4.3.4 aborts when a connection whose
 	 * input stopped at a full receive queue is reset and a heartbeat is
 	 * then due (zeromq/libzmq#4364; docs/transport.md, "Queues and
-	 * sizes"). The senders' acknowledgement windows bound it instead. */
+	 * sizes"). The exchange's window and backoff bound it instead. */
 	o->rcvhwm = 0;
+	o->local_rcvhwm = 1000;
 	o->max_msg_size = 16 * 1024 * 1024;
 	o->max_frames = 16;
 	o->linger_ms = 0;
@@ -142,8 +143,8 @@ static bool opts_valid(const struct hl_transport_opts *o)
 	       o->reconnect_ivl_max_ms >= 0 && o->heartbeat_ivl_ms >= 0 &&
 	       o->heartbeat_timeout_ms >= 0 && o->heartbeat_ttl_ms >= 0 &&
 	       o->heartbeat_ttl_ms <= HEARTBEAT_TTL_MAX && o->handshake_ivl_ms >= 0 &&
-	       o->sndhwm >= 0 && o->rcvhwm >= 0 && o->max_msg_size > 0 && o->max_frames >= 1 &&
-	       o->max_frames <= MAX_FRAMES_CAP && o->linger_ms >= -1;
+	       o->sndhwm >= 0 && o->rcvhwm >= 0 && o->local_rcvhwm >= 0 && o->max_msg_size > 0 &&
+	       o->max_frames >= 1 && o->max_frames <= MAX_FRAMES_CAP && o->linger_ms >= -1;
 }
 
 hl_transport_t *hl_transport_new(const struct hl_transport_opts *o, int *err)
@@ -427,6 +428,16 @@ hl_tp_sock_t *hl_tp_listen_local(hl_transport_t *t, const char *endpoint,
 	if (s == NULL)
 		goto fail;
 	snprintf(s->peer, sizeof s->peer, "%s", label);
+	/* A sensor link resends its whole window on a timer: without a
+	 * bounded queue a slow sharer would pile up copies. Bounded, the
+	 * queue can stop libzmq's reading, so no heartbeats here: with them a
+	 * peer dying meanwhile aborts the process (libzmq#4364), and a local
+	 * peer's death is seen by the kernel at once anyway. */
+	if (set_int(s->sock, ZMQ_RCVHWM, t->o.local_rcvhwm) != 0 ||
+	    set_int(s->sock, ZMQ_HEARTBEAT_IVL, 0) != 0) {
+		rc = HL_EIO;
+		goto fail;
+	}
 	if (kind == HL_TP_LOCAL_ROUTER && set_int(s->sock, ZMQ_ROUTER_HANDOVER, 1) != 0) {
 		rc = HL_EIO;
 		goto fail;

@@ -33,11 +33,14 @@
  *   hl_tp_wait_event). The owning thread must keep polling: the event
  *   queue is unbounded (libzmq would otherwise block its I/O thread).
  *
- * Receive queues are unbounded (rcvhwm 0): libzmq 4.3.4 aborts the
- * process (zeromq/libzmq#4364, "Assertion failed: !_io_error") when a
- * connection that stopped reading at a full receive queue is reset and a
- * heartbeat falls due before the queue drains. The senders' windows of
- * unacknowledged messages bound what can queue up instead.
+ * libzmq 4.3.4 aborts the process (zeromq/libzmq#4364, "Assertion
+ * failed: !_io_error") when a connection that stopped reading at a full
+ * receive queue is reset and a heartbeat falls due before the queue
+ * drains. So CURVE sockets have unbounded receive queues (rcvhwm 0; the
+ * exchange's window and backoff bound what a partner can queue up), and
+ * local listeners keep a bounded queue (local_rcvhwm: a sensor link
+ * resends its whole window on a timer and relies on that backpressure) but
+ * send no heartbeats (a local peer's death is seen by the kernel at once).
  *
  * Oversize: ZMQ_MAXMSGSIZE (max_msg_size) makes libzmq drop the whole
  * connection when a peer sends a bigger frame; the peer reconnects and
@@ -67,7 +70,8 @@ struct hl_transport_opts {
 	int heartbeat_ttl_ms;          /* tells the peer to give up on us after; 15000 */
 	int handshake_ivl_ms;          /* a handshake must finish within; 10000 */
 	int sndhwm;                    /* messages queued per connection; 1000 */
-	int rcvhwm;                    /* 0: unbounded (see libzmq#4364 below) */
+	int rcvhwm;                    /* CURVE sockets; 0: unbounded (libzmq#4364) */
+	int local_rcvhwm;              /* local listeners; 1000 */
 	int64_t max_msg_size;          /* per frame, ZMQ_MAXMSGSIZE; 16 MiB */
 	int max_frames;                /* per message beyond the route; 16 */
 	int linger_ms;                 /* unsent messages kept at close; 0 */

@@ -26,7 +26,7 @@
 #include "transport.h"
 #include "zap.h"
 
-#define DEADLINE_MS 5000
+#define DEADLINE_MS 20000 /* only a failing test waits this long (ASan, loaded host) */
 #define QUIET_MS 200
 
 /* Test keys, never used anywhere else. */
@@ -842,6 +842,13 @@ static void local_ipc_listener(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(S_ISSOCK(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0660);
+	/* bounded queue, no heartbeats: docs/transport.md, "Queues and sizes" */
+	int v = -1;
+	size_t vlen = sizeof v;
+	assert_int_equal(zmq_getsockopt(hl_tp_zsocket(pull), ZMQ_RCVHWM, &v, &vlen), 0);
+	assert_int_equal(v, 1000);
+	assert_int_equal(zmq_getsockopt(hl_tp_zsocket(pull), ZMQ_HEARTBEAT_IVL, &v, &vlen), 0);
+	assert_int_equal(v, 0);
 
 	void *ctx = zmq_ctx_new();
 	void *push = raw_socket(ctx, ZMQ_PUSH);
