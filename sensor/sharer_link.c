@@ -90,6 +90,8 @@ struct hl_sharer_link {
 	size_t inflight_msgs; /* the messages carrying them */
 	uint64_t seq;
 	int64_t last_scan;
+	int64_t last_ack;       /* when the sharer last ACKed anything */
+	unsigned stall_resends; /* resends since that ACK: the backoff's exponent */
 	struct hl_sharer_link_stats st;
 	struct hl_link_push *push; /* indicator sets from the sharer (sharer_link_push.c) */
 };
@@ -292,12 +294,18 @@ static int seal(hl_sharer_link_t *l, struct entry *e)
 /* Send what is due (under mu). Returns true when the socket refused. */
 static bool send_due(hl_sharer_link_t *l, int64_t now)
 {
-	int resend = l->o.resend_ms;
+	/* Resend only when the sharer has gone quiet: while ACKs still come,
+	 * an old un-ACKed message is a slow sharer (its inbox would only find
+	 * duplicates), and resending the whole window on a timer turned a
+	 * loaded sharer into a resend storm. Each further quiet period doubles
+	 * the wait, up to 8 times resend_ms; an ACK resets it. */
+	int64_t resend = (int64_t)l->o.resend_ms << (l->stall_resends < 3 ? l->stall_resends : 3);
 	if (now - l->last_scan >= resend / 4) {
 		l->last_scan = now;
-		for (size_t i = 0; i < l->cursor; i++) {
+		for (size_t i = 0; i < l->cursor && now - l->last_ack >= resend; i++) {
 			struct entry *e = at(l, i);
 			if (!e->done && e->sent_at != 0 && now - e->sent_at >= resend) {
+				l->stall_resends++;
 				/* Resend from here: move the cursor back. */
 				for (size_t j = i; j < l->cursor; j++) {
 					struct entry *f = at(l, j);
@@ -330,7 +338,11 @@ static bool send_due(hl_sharer_link_t *l, int64_t now)
 		}
 		if (zmq_send(l->sock, e->env, e->env_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
 			return true;
-		zmq_send(l->sock, e->body, e->body_len, ZMQ_DONTWAIT);
+		/* libzmq takes the rest of a multipart message once it took the
+		 * first frame; failing here means the pipe went away mid-message
+		 * (libzmq drops the part): not sent, the reconnect resends it. */
+		if (zmq_send(l->sock, e->body, e->body_len, ZMQ_DONTWAIT) < 0)
+			return true;
 		e->sent_at = now;
 		if (e->ever_sent)
 			l->st.resent += e->nrec;
@@ -381,6 +393,8 @@ static void on_reply(hl_sharer_link_t *l, zmq_msg_t *f, size_t nf)
 			struct entry *e = find(l, json_string_value(json_array_get(ids, i)));
 			if (e != NULL) {
 				finish(l, e);
+				l->last_ack = now_ms();
+				l->stall_resends = 0;
 				l->st.acked += e->nrec;
 				l->st.messages_acked++;
 			}
@@ -585,8 +599,13 @@ hl_sharer_link_t *hl_sharer_link_new(const struct hl_sharer_link_opts *o, char *
 	zmq_setsockopt(l->sock, ZMQ_LINGER, &linger, sizeof linger);
 	zmq_setsockopt(l->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
 	zmq_setsockopt(l->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
-	zmq_setsockopt(l->sock, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
-	zmq_setsockopt(l->sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_to, sizeof hb_to);
+	/* Heartbeats over tcp only: a local (ipc) peer's death is seen at once,
+	 * and a PING landing on a stopped local pipe is the other path to
+	 * libzmq#4364's abort (docs/transport.md). */
+	if (tcp) {
+		zmq_setsockopt(l->sock, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
+		zmq_setsockopt(l->sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_to, sizeof hb_to);
+	}
 	if (tcp && setup_curve(l, o, err, errlen) != 0)
 		goto bad;
 	char mon_ep[64];
