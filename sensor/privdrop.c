@@ -12,6 +12,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "hotline/err.h"
@@ -38,6 +39,13 @@ int hl_drop_privileges(const char *user, char *err, size_t errlen)
 	}
 	if (pw.pw_uid != 0 && (setuid(0) == 0 || geteuid() == 0)) {
 		snprintf(err, errlen, "--user %s: root could be regained; refusing to go on", user);
+		return HL_EPERM;
+	}
+	/* The setuid away from root cleared every capability; this also stops
+	 * any later exec (none is planned) from gaining privileges back
+	 * through setuid or file-capability binaries. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		snprintf(err, errlen, "--user %s: no_new_privs: %s", user, strerror(errno));
 		return HL_EPERM;
 	}
 	return 0;

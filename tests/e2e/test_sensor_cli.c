@@ -482,6 +482,10 @@ static void live_capture_on_loopback(void **state)
 		         (unsigned)nobody->pw_uid, (unsigned)nobody->pw_uid,
 		         (unsigned)nobody->pw_uid);
 		assert_non_null(strstr(status, want));
+		/* no capability left, and none to be regained */
+		assert_non_null(strstr(status, "\nCapPrm:\t0000000000000000\n"));
+		assert_non_null(strstr(status, "\nCapEff:\t0000000000000000\n"));
+		assert_non_null(strstr(status, "\nNoNewPrivs:\t1\n"));
 	}
 	kill(pid, SIGTERM);
 	assert_int_equal(wait_exit(pid), 0);
