@@ -24,6 +24,7 @@
 #define MIN_FLOWS 16u
 #define ALIGN 16u
 #define POOL_ALIGN 64u
+#define INITIAL_SLOTS 1024u
 
 struct slot {
 	uint32_t hash;
@@ -41,11 +42,20 @@ struct hl_flow_table {
 	uint32_t unused; /* entries [unused, cap) never handed out */
 	uint32_t free_head;
 	struct slot *slots;
-	uint32_t mask;  /* slots - 1 */
-	unsigned shift; /* 32 - log2(slots) */
+	uint64_t max_slots; /* what cap flows need at load 1/2 */
+	uint32_t mask;      /* slots - 1 */
+	unsigned shift;     /* 32 - log2(slots) */
 	uint32_t head[HL_FLOW_T_COUNT], tail[HL_FLOW_T_COUNT];
 	struct hl_flow_stats st;
 };
+
+static void set_index_size(struct hl_flow_table *t, uint64_t nslots)
+{
+	t->mask = (uint32_t)(nslots - 1);
+	t->shift = 32;
+	for (uint64_t n = nslots; n > 1; n >>= 1)
+		t->shift--;
+}
 
 static size_t round_up(size_t n, size_t a)
 {
@@ -150,11 +160,13 @@ struct hl_flow_table *hl_flow_table_new(const struct hl_flow_config *cfg, hl_flo
 	t->cap = capacity(&c);
 	t->stride = entry_stride(c.user_size);
 	t->user_off = round_up(sizeof(struct hl_flow), ALIGN);
-	uint64_t nslots = slots_for(t->cap);
-	t->mask = (uint32_t)(nslots - 1);
-	t->shift = 32;
-	for (uint64_t n = nslots; n > 1; n >>= 1)
-		t->shift--;
+	/* The index starts small and doubles with the active flows: a sparse
+	 * index sized for cap scatters a few thousand flows over a megabyte,
+	 * and each lookup then misses the cache (worker profile,
+	 * docs/performance.md). */
+	t->max_slots = slots_for(t->cap);
+	uint64_t nslots = t->max_slots < INITIAL_SLOTS ? t->max_slots : INITIAL_SLOTS;
+	set_index_size(t, nslots);
 	/* Lazily touched: aligned_alloc, not calloc; entries are cleared when
 	 * handed out. */
 	t->pool = aligned_alloc(POOL_ALIGN, round_up((size_t)t->cap * t->stride, POOL_ALIGN));
@@ -336,9 +348,37 @@ static struct hl_flow *oldest(const struct hl_flow_table *t, bool idle_only, int
 	return best;
 }
 
+/* Double the index, rehashing from the stored hashes; false if out of
+ * memory (the old index is kept). */
+static bool index_grow(struct hl_flow_table *t)
+{
+	uint64_t old_n = (uint64_t)t->mask + 1;
+	if (old_n >= t->max_slots)
+		return false;
+	struct slot *old = t->slots;
+	struct slot *fresh = calloc(2 * old_n, sizeof(*fresh));
+	if (fresh == NULL)
+		return false;
+	t->slots = fresh;
+	set_index_size(t, 2 * old_n);
+	for (uint64_t i = 0; i < old_n; i++) {
+		if (old[i].idx != 0)
+			index_insert(t, old[i].hash, old[i].idx);
+	}
+	free(old);
+	return true;
+}
+
 static struct hl_flow *flow_alloc(struct hl_flow_table *t)
 {
 	uint32_t idx;
+	/* Keep the index at most half full: grow it, or if that fails make
+	 * room as a full table does. */
+	if ((uint64_t)(t->st.active + 1) * 2 > (uint64_t)t->mask + 1 && !index_grow(t) &&
+	    t->st.active > 0) {
+		end_flow(t, oldest(t, false, 0), HL_FLOW_END_EVICTED);
+		t->st.evicted++;
+	}
 	if (t->free_head != 0) {
 		idx = t->free_head;
 		t->free_head = flow_at(t, idx)->next;
