@@ -46,6 +46,9 @@ struct hl_flow_table {
 	uint32_t mask;      /* slots - 1 */
 	unsigned shift;     /* 32 - log2(slots) */
 	uint32_t head[HL_FLOW_T_COUNT], tail[HL_FLOW_T_COUNT];
+	/* last_seen of each class's head: the expiry check runs per packet
+	 * and would otherwise load five flows that have left the cache. */
+	int64_t head_seen[HL_FLOW_T_COUNT];
 	struct hl_flow_stats st;
 };
 
@@ -245,20 +248,27 @@ int64_t hl_flow_timeout(const struct hl_flow_table *tbl, const struct hl_flow *f
 
 /* Idle for longer than its timeout at now. Unsigned difference: hostile
  * timestamps must not overflow. */
+static bool idle_since(const struct hl_flow_table *t, int64_t seen, int tclass, int64_t now)
+{
+	return now > seen && (uint64_t)now - (uint64_t)seen > (uint64_t)t->cfg.timeout_us[tclass];
+}
+
 static bool is_idle(const struct hl_flow_table *t, const struct hl_flow *f, int64_t now)
 {
-	return now > f->last_seen &&
-	       (uint64_t)now - (uint64_t)f->last_seen > (uint64_t)t->cfg.timeout_us[f->tclass];
+	return idle_since(t, f->last_seen, f->tclass, now);
 }
 
 /* ---- Class lists: least recently touched at the head. */
 
 static void list_unlink(struct hl_flow_table *t, struct hl_flow *f)
 {
-	if (f->prev != 0)
+	if (f->prev != 0) {
 		flow_at(t, f->prev)->next = f->next;
-	else
+	} else {
 		t->head[f->tclass] = f->next;
+		if (f->next != 0)
+			t->head_seen[f->tclass] = flow_at(t, f->next)->last_seen;
+	}
 	if (f->next != 0)
 		flow_at(t, f->next)->prev = f->prev;
 	else
@@ -270,10 +280,12 @@ static void list_append(struct hl_flow_table *t, struct hl_flow *f, uint32_t idx
 {
 	f->prev = t->tail[f->tclass];
 	f->next = 0;
-	if (f->prev != 0)
+	if (f->prev != 0) {
 		flow_at(t, f->prev)->next = idx;
-	else
+	} else {
 		t->head[f->tclass] = idx;
+		t->head_seen[f->tclass] = f->last_seen;
+	}
 	t->tail[f->tclass] = idx;
 }
 
@@ -335,17 +347,16 @@ static void end_flow(struct hl_flow_table *t, struct hl_flow *f, enum hl_flow_en
  * those idle at now; NULL if none. */
 static struct hl_flow *oldest(const struct hl_flow_table *t, bool idle_only, int64_t now)
 {
-	struct hl_flow *best = NULL;
+	int best = -1;
 	for (int c = 0; c < HL_FLOW_T_COUNT; c++) {
 		if (t->head[c] == 0)
 			continue;
-		struct hl_flow *f = flow_at(t, t->head[c]);
-		if (idle_only && !is_idle(t, f, now))
+		if (idle_only && !idle_since(t, t->head_seen[c], c, now))
 			continue;
-		if (best == NULL || f->last_seen < best->last_seen)
-			best = f;
+		if (best < 0 || t->head_seen[c] < t->head_seen[best])
+			best = c;
 	}
-	return best;
+	return best < 0 ? NULL : flow_at(t, t->head[best]);
 }
 
 /* Double the index, rehashing from the stored hashes; false if out of
@@ -502,6 +513,8 @@ static void account(struct hl_flow_table *t, struct hl_flow *f, const struct hl_
 	} else if (due) {
 		f->moved = f->last_seen;
 	}
+	if (t->head[f->tclass] == idx)
+		t->head_seen[f->tclass] = f->last_seen;
 	t->st.packets++;
 }
 
