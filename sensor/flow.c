@@ -24,6 +24,7 @@
 #define MIN_FLOWS 16u
 #define ALIGN 16u
 #define POOL_ALIGN 64u
+#define INITIAL_SLOTS 1024u
 
 struct slot {
 	uint32_t hash;
@@ -41,11 +42,23 @@ struct hl_flow_table {
 	uint32_t unused; /* entries [unused, cap) never handed out */
 	uint32_t free_head;
 	struct slot *slots;
-	uint32_t mask;  /* slots - 1 */
-	unsigned shift; /* 32 - log2(slots) */
+	uint64_t max_slots; /* what cap flows need at load 1/2 */
+	uint32_t mask;      /* slots - 1 */
+	unsigned shift;     /* 32 - log2(slots) */
 	uint32_t head[HL_FLOW_T_COUNT], tail[HL_FLOW_T_COUNT];
+	/* last_seen of each class's head: the expiry check runs per packet
+	 * and would otherwise load five flows that have left the cache. */
+	int64_t head_seen[HL_FLOW_T_COUNT];
 	struct hl_flow_stats st;
 };
+
+static void set_index_size(struct hl_flow_table *t, uint64_t nslots)
+{
+	t->mask = (uint32_t)(nslots - 1);
+	t->shift = 32;
+	for (uint64_t n = nslots; n > 1; n >>= 1)
+		t->shift--;
+}
 
 static size_t round_up(size_t n, size_t a)
 {
@@ -150,11 +163,13 @@ struct hl_flow_table *hl_flow_table_new(const struct hl_flow_config *cfg, hl_flo
 	t->cap = capacity(&c);
 	t->stride = entry_stride(c.user_size);
 	t->user_off = round_up(sizeof(struct hl_flow), ALIGN);
-	uint64_t nslots = slots_for(t->cap);
-	t->mask = (uint32_t)(nslots - 1);
-	t->shift = 32;
-	for (uint64_t n = nslots; n > 1; n >>= 1)
-		t->shift--;
+	/* The index starts small and doubles with the active flows: a sparse
+	 * index sized for cap scatters a few thousand flows over a megabyte,
+	 * and each lookup then misses the cache (worker profile,
+	 * docs/performance.md). */
+	t->max_slots = slots_for(t->cap);
+	uint64_t nslots = t->max_slots < INITIAL_SLOTS ? t->max_slots : INITIAL_SLOTS;
+	set_index_size(t, nslots);
 	/* Lazily touched: aligned_alloc, not calloc; entries are cleared when
 	 * handed out. */
 	t->pool = aligned_alloc(POOL_ALIGN, round_up((size_t)t->cap * t->stride, POOL_ALIGN));
@@ -233,20 +248,27 @@ int64_t hl_flow_timeout(const struct hl_flow_table *tbl, const struct hl_flow *f
 
 /* Idle for longer than its timeout at now. Unsigned difference: hostile
  * timestamps must not overflow. */
+static bool idle_since(const struct hl_flow_table *t, int64_t seen, int tclass, int64_t now)
+{
+	return now > seen && (uint64_t)now - (uint64_t)seen > (uint64_t)t->cfg.timeout_us[tclass];
+}
+
 static bool is_idle(const struct hl_flow_table *t, const struct hl_flow *f, int64_t now)
 {
-	return now > f->last_seen &&
-	       (uint64_t)now - (uint64_t)f->last_seen > (uint64_t)t->cfg.timeout_us[f->tclass];
+	return idle_since(t, f->last_seen, f->tclass, now);
 }
 
 /* ---- Class lists: least recently touched at the head. */
 
 static void list_unlink(struct hl_flow_table *t, struct hl_flow *f)
 {
-	if (f->prev != 0)
+	if (f->prev != 0) {
 		flow_at(t, f->prev)->next = f->next;
-	else
+	} else {
 		t->head[f->tclass] = f->next;
+		if (f->next != 0)
+			t->head_seen[f->tclass] = flow_at(t, f->next)->last_seen;
+	}
 	if (f->next != 0)
 		flow_at(t, f->next)->prev = f->prev;
 	else
@@ -258,10 +280,12 @@ static void list_append(struct hl_flow_table *t, struct hl_flow *f, uint32_t idx
 {
 	f->prev = t->tail[f->tclass];
 	f->next = 0;
-	if (f->prev != 0)
+	if (f->prev != 0) {
 		flow_at(t, f->prev)->next = idx;
-	else
+	} else {
 		t->head[f->tclass] = idx;
+		t->head_seen[f->tclass] = f->last_seen;
+	}
 	t->tail[f->tclass] = idx;
 }
 
@@ -323,22 +347,49 @@ static void end_flow(struct hl_flow_table *t, struct hl_flow *f, enum hl_flow_en
  * those idle at now; NULL if none. */
 static struct hl_flow *oldest(const struct hl_flow_table *t, bool idle_only, int64_t now)
 {
-	struct hl_flow *best = NULL;
+	int best = -1;
 	for (int c = 0; c < HL_FLOW_T_COUNT; c++) {
 		if (t->head[c] == 0)
 			continue;
-		struct hl_flow *f = flow_at(t, t->head[c]);
-		if (idle_only && !is_idle(t, f, now))
+		if (idle_only && !idle_since(t, t->head_seen[c], c, now))
 			continue;
-		if (best == NULL || f->last_seen < best->last_seen)
-			best = f;
+		if (best < 0 || t->head_seen[c] < t->head_seen[best])
+			best = c;
 	}
-	return best;
+	return best < 0 ? NULL : flow_at(t, t->head[best]);
+}
+
+/* Double the index, rehashing from the stored hashes; false if out of
+ * memory (the old index is kept). */
+static bool index_grow(struct hl_flow_table *t)
+{
+	uint64_t old_n = (uint64_t)t->mask + 1;
+	if (old_n >= t->max_slots)
+		return false;
+	struct slot *old = t->slots;
+	struct slot *fresh = calloc(2 * old_n, sizeof(*fresh));
+	if (fresh == NULL)
+		return false;
+	t->slots = fresh;
+	set_index_size(t, 2 * old_n);
+	for (uint64_t i = 0; i < old_n; i++) {
+		if (old[i].idx != 0)
+			index_insert(t, old[i].hash, old[i].idx);
+	}
+	free(old);
+	return true;
 }
 
 static struct hl_flow *flow_alloc(struct hl_flow_table *t)
 {
 	uint32_t idx;
+	/* Keep the index at most half full: grow it, or if that fails make
+	 * room as a full table does. */
+	if ((uint64_t)(t->st.active + 1) * 2 > (uint64_t)t->mask + 1 && !index_grow(t) &&
+	    t->st.active > 0) {
+		end_flow(t, oldest(t, false, 0), HL_FLOW_END_EVICTED);
+		t->st.evicted++;
+	}
 	if (t->free_head != 0) {
 		idx = t->free_head;
 		t->free_head = flow_at(t, idx)->next;
@@ -462,6 +513,8 @@ static void account(struct hl_flow_table *t, struct hl_flow *f, const struct hl_
 	} else if (due) {
 		f->moved = f->last_seen;
 	}
+	if (t->head[f->tclass] == idx)
+		t->head_seen[f->tclass] = f->last_seen;
 	t->st.packets++;
 }
 

@@ -556,6 +556,44 @@ static void churn(void **state)
 	hl_flow_table_destroy(&t);
 }
 
+/* The index starts small and doubles with the active flows: every flow
+ * is still found across the growths, nothing is evicted before the table
+ * is full, and deletions after a growth keep the others findable. */
+static void index_grows(void **state)
+{
+	(void)state;
+	struct ends e = {0};
+	struct hl_flow_table *t = table(5000, &e);
+	for (uint32_t i = 1; i <= 5000; i++) {
+		struct hl_packet p = nth(i, T0 + i);
+		set_id(look(t, &p, 0, true), i);
+	}
+	struct hl_flow_stats st;
+	hl_flow_table_stats(t, &st);
+	assert_int_equal(st.active, 5000);
+	assert_int_equal(st.evicted, 0);
+	assert_int_equal(e.n, 0);
+	for (uint32_t i = 1; i <= 5000; i++) {
+		struct hl_packet p = nth(i, T0 + 10000 + i);
+		struct user *u = look(t, &p, 0, false)->user;
+		assert_int_equal(u->id, i);
+	}
+	/* Full: the next flow evicts the least recently touched, flow 1. */
+	struct hl_packet p = nth(5001, T0 + 20000);
+	set_id(look(t, &p, 0, true), 5001);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.id[0], 1);
+	assert_int_equal(e.why[0], HL_FLOW_END_EVICTED);
+	for (uint32_t i = 2; i <= 5001; i++) {
+		p = nth(i, T0 + 30000 + i);
+		struct user *u = look(t, &p, 0, false)->user;
+		assert_int_equal(u->id, i);
+	}
+	hl_flow_table_flush(t);
+	assert_int_equal(e.n, 5001);
+	hl_flow_table_destroy(&t);
+}
+
 static uint64_t rnd(uint64_t *x)
 {
 	*x ^= *x << 13;
@@ -696,6 +734,7 @@ int main(void)
 	        cmocka_unit_test(eviction_oldest_first),
 	        cmocka_unit_test(lru_step),
 	        cmocka_unit_test(churn),
+	        cmocka_unit_test(index_grows),
 	        cmocka_unit_test(hash_symmetry),
 	        cmocka_unit_test(config_and_memory),
 	};
