@@ -211,36 +211,9 @@ static void first_error(void *ctx, enum hl_diag_level level, const char *file, u
 /* Read the message's indicators into set. 0, HL_EINVAL (why set), HL_ENOMEM. */
 static int read_part(const json_t *arr, hl_iset_t *set, struct why *w)
 {
-	size_t i, len = 0, cap = 0;
+	size_t len = 0;
 	char *buf = NULL;
-	const json_t *o;
-	int rc = 0;
-	json_array_foreach(arr, i, o)
-	{
-		char *line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-		size_t n = line != NULL ? strlen(line) : 0;
-		if (line != NULL && len + n + 2 > cap) {
-			size_t nc = cap ? cap : 4096;
-			while (nc < len + n + 2)
-				nc *= 2;
-			char *nb = realloc(buf, nc);
-			if (nb != NULL) {
-				buf = nb;
-				cap = nc;
-			} else {
-				free(line);
-				line = NULL;
-			}
-		}
-		if (line == NULL) {
-			rc = HL_ENOMEM;
-			break;
-		}
-		memcpy(buf + len, line, n);
-		len += n;
-		buf[len++] = '\n';
-		free(line);
-	}
+	int rc = hl_wire_json_lines(arr, &buf, &len);
 	struct hl_diag diag = {.emit = first_error, .ctx = w};
 	struct hl_parse_opts po;
 	hl_parse_opts_init(&po);

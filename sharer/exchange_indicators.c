@@ -353,35 +353,10 @@ static void first_error(void *ctx, enum hl_diag_level level, const char *file, u
 /* Every indicator of body read through the native reader into set. */
 static int read_indicators(const json_t *arr, hl_iset_t *set, struct hl_x_verdict *v)
 {
-	size_t i, len = 0, cap = 0;
+	size_t len = 0;
 	char *buf = NULL;
-	const json_t *o;
-	json_array_foreach(arr, i, o)
-	{
-		char *line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-		size_t n = line != NULL ? strlen(line) : 0;
-		if (line != NULL && len + n + 2 > cap) {
-			size_t nc = cap ? cap : 4096;
-			while (nc < len + n + 2)
-				nc *= 2;
-			char *nb = realloc(buf, nc);
-			if (nb == NULL) {
-				free(line);
-				line = NULL;
-			} else {
-				buf = nb;
-				cap = nc;
-			}
-		}
-		if (line == NULL) {
-			free(buf);
-			return HL_ENOMEM;
-		}
-		memcpy(buf + len, line, n);
-		len += n;
-		buf[len++] = '\n';
-		free(line);
-	}
+	if (hl_wire_json_lines(arr, &buf, &len) != 0)
+		return HL_ENOMEM;
 	struct verdict_diag vd = {v->why, sizeof v->why};
 	struct hl_diag diag = {.emit = first_error, .ctx = &vd};
 	struct hl_parse_opts po;

@@ -70,6 +70,11 @@ int hls_error(hl_store_t *s, int err, const char *what);
 sqlite3_stmt *hls_stmt(hl_store_t *s, enum hls_stmt slot, const char *sql, int *rc);
 /* Reset a statement after use and clear its bindings. */
 void hls_done(sqlite3_stmt *st);
+/* An indicator row (id, type, value, source, tlp, record, status,
+ * set_version, updated_at: the column order of every indicator query) into
+ * ind, whose strings point into st. 0, or HL_EFORMAT for a malformed row. */
+struct hl_store_indicator;
+int hls_indicator_row(sqlite3_stmt *st, struct hl_store_indicator *ind);
 /* Step a statement that returns no rows, then reset it. */
 int hls_exec_stmt(hl_store_t *s, sqlite3_stmt *st, const char *what);
 /* Bind text (NULL binds SQL NULL). */

@@ -241,17 +241,8 @@ int hl_store_peer_indicator_get(hl_store_t *s, const char *peer, const char *id,
 	}
 	int r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
-		struct hl_store_indicator ind = {
-		        .id = (const char *)sqlite3_column_text(st, 0),
-		        .type = (const char *)sqlite3_column_text(st, 1),
-		        .value = (const char *)sqlite3_column_text(st, 2),
-		        .source = (const char *)sqlite3_column_text(st, 3),
-		        .tlp = (const char *)sqlite3_column_text(st, 4),
-		        .record = (const char *)sqlite3_column_text(st, 5),
-		        .set_version = (uint64_t)sqlite3_column_int64(st, 7),
-		        .updated_at = sqlite3_column_int64(st, 8),
-		};
-		if (hl_ind_status_parse((const char *)sqlite3_column_text(st, 6), &ind.status) != 0)
+		struct hl_store_indicator ind;
+		if (hls_indicator_row(st, &ind) != 0)
 			rc = hls_error(s, HL_EFORMAT, "peer indicator get: malformed row");
 		else
 			rc = fn(ud, &ind);

@@ -52,6 +52,24 @@ int hl_ind_status_parse(const char *name, enum hl_ind_status *st)
 	return HL_EINVAL;
 }
 
+int hls_indicator_row(sqlite3_stmt *st, struct hl_store_indicator *ind)
+{
+	*ind = (struct hl_store_indicator){
+	        .id = (const char *)sqlite3_column_text(st, 0),
+	        .type = (const char *)sqlite3_column_text(st, 1),
+	        .value = (const char *)sqlite3_column_text(st, 2),
+	        .source = (const char *)sqlite3_column_text(st, 3),
+	        .tlp = (const char *)sqlite3_column_text(st, 4),
+	        .record = (const char *)sqlite3_column_text(st, 5),
+	        .set_version = (uint64_t)sqlite3_column_int64(st, 7),
+	        .updated_at = sqlite3_column_int64(st, 8),
+	};
+	if (ind->id == NULL || ind->type == NULL || ind->value == NULL || ind->tlp == NULL ||
+	    ind->record == NULL)
+		return HL_EFORMAT;
+	return hl_ind_status_parse((const char *)sqlite3_column_text(st, 6), &ind->status);
+}
+
 int hl_store_indicator_put(hl_store_t *s, const struct hl_store_indicator *ind)
 {
 	const char *status = ind != NULL ? hl_ind_status_name(ind->status) : NULL;
@@ -147,20 +165,8 @@ static int each_row(hl_store_t *s, sqlite3_stmt *st, hl_indicator_fn fn, void *u
 			rc = hls_fail(s, r, "indicator query");
 			break;
 		}
-		struct hl_store_indicator ind = {
-		        .id = (const char *)sqlite3_column_text(st, 0),
-		        .type = (const char *)sqlite3_column_text(st, 1),
-		        .value = (const char *)sqlite3_column_text(st, 2),
-		        .source = (const char *)sqlite3_column_text(st, 3),
-		        .tlp = (const char *)sqlite3_column_text(st, 4),
-		        .record = (const char *)sqlite3_column_text(st, 5),
-		        .set_version = (uint64_t)sqlite3_column_int64(st, 7),
-		        .updated_at = sqlite3_column_int64(st, 8),
-		};
-		if (ind.id == NULL || ind.type == NULL || ind.value == NULL || ind.tlp == NULL ||
-		    ind.record == NULL ||
-		    hl_ind_status_parse((const char *)sqlite3_column_text(st, 6), &ind.status) !=
-		            0) {
+		struct hl_store_indicator ind;
+		if (hls_indicator_row(st, &ind) != 0) {
 			rc = hls_error(s, HL_EFORMAT, "indicator query: malformed row");
 			break;
 		}

@@ -224,4 +224,9 @@ json_t *hl_wire_body_escalation_ack(const char *escalation_id, const char *by);
 /* An empty stats object; callers add small counters. */
 json_t *hl_wire_body_stats(void);
 
+/* The elements of arr as JSON lines (compact, sorted keys, each ended by
+ * '\n'), for the native indicator reader: *out is malloc'ed (NULL and
+ * *len 0 for an empty array). 0 or HL_ENOMEM. */
+int hl_wire_json_lines(const json_t *arr, char **out, size_t *len);
+
 #endif
