@@ -176,7 +176,7 @@ hl_daemon_t *hl_daemon_new(const struct hl_daemon_opts *o, char *err, size_t err
 		     kmsg[0] ? kmsg : "keys.secret_key_file not set");
 		goto bad;
 	}
-	d->store = hl_store_open(o->store_path, err, errlen);
+	d->store = hl_store_open_flags(o->store_path, HL_STORE_CHECKPOINT_THREAD, err, errlen);
 	if (d->store == NULL)
 		goto bad;
 	hl_store_set_log(d->store, store_log, d);

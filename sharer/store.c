@@ -357,6 +357,12 @@ hl_store_t *hl_store_open_flags(const char *path, unsigned flags, char *err, siz
 		hl_store_close(&s);
 		return NULL;
 	}
+	if ((flags & HL_STORE_CHECKPOINT_THREAD) != 0 && (flags & HL_STORE_READONLY) == 0 &&
+	    strcmp(path, ":memory:") != 0 && hls_checkpointer_start(s) != 0) {
+		set_err(err, errlen, path, "cannot start the checkpoint thread", s->errmsg);
+		hl_store_close(&s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -370,6 +376,7 @@ void hl_store_close(hl_store_t **store_p)
 	if (store_p == NULL || *store_p == NULL)
 		return;
 	hl_store_t *s = *store_p;
+	hls_checkpointer_stop(s);
 	for (size_t i = 0; i < HLS_STMT_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
 	if (s->db != NULL && sqlite3_get_autocommit(s->db) == 0)

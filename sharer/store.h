@@ -42,6 +42,9 @@ typedef struct hl_store hl_store_t;
 
 enum hl_store_flags {
 	HL_STORE_READONLY = 1 << 0, /* no writes, no migration; the schema must be current */
+	/* WAL checkpoints on a thread of their own instead of inside the
+	 * commit that crosses the threshold (the daemon's store). */
+	HL_STORE_CHECKPOINT_THREAD = 1 << 1,
 };
 
 typedef void (*hl_store_log_fn)(void *ud, int err, const char *msg);
@@ -55,6 +58,10 @@ hl_store_t *hl_store_open(const char *path, char *err, size_t errlen);
 hl_store_t *hl_store_open_flags(const char *path, unsigned flags, char *err, size_t errlen);
 /* Close (a checkpoint runs; an open transaction is rolled back). NULL ok. */
 void hl_store_close(hl_store_t **store_p);
+
+/* Checkpoints run by the HL_STORE_CHECKPOINT_THREAD thread, and those that
+ * failed (other than busy); 0 and 0 without the thread. */
+void hl_store_checkpoint_stats(hl_store_t *s, unsigned long *runs, unsigned long *failures);
 
 /* Log callback for every error (NULL to stop logging). */
 void hl_store_set_log(hl_store_t *s, hl_store_log_fn fn, void *ud);

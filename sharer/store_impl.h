@@ -56,7 +56,13 @@ struct hl_store {
 	hl_store_log_fn log;
 	void *log_ud;
 	char errmsg[512];
+	struct hls_checkpointer *checkpointer; /* HL_STORE_CHECKPOINT_THREAD */
 };
+
+/* store_checkpoint.c: start the checkpoint thread (0 or HL_E*, error
+ * recorded), and stop it (before the connection closes; no-op without). */
+int hls_checkpointer_start(hl_store_t *s);
+void hls_checkpointer_stop(hl_store_t *s);
 
 /* Map a SQLite result code to HL_E*. */
 int hls_code(int rc);
