@@ -117,10 +117,9 @@ void hl_control_close(hl_control_t **p)
 	*p = NULL;
 }
 
-static json_t *error_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static json_t *error_reply(const char *fmt, ...)
+json_t *hl_control_error(const char *fmt, ...)
 {
-	char msg[256];
+	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -170,11 +169,11 @@ static json_t *cmd_sightings(hl_control_t *c, const json_t *req)
 {
 	int64_t since;
 	if (parse_since(json_object_get(req, "since"), &since) != 0)
-		return error_reply("since: not an RFC 3339 time or µs integer");
+		return hl_control_error("since: not an RFC 3339 time or µs integer");
 	const json_t *lim = json_object_get(req, "limit");
 	json_int_t limit = lim != NULL ? json_integer_value(lim) : 1000;
 	if (lim != NULL && (!json_is_integer(lim) || limit < 0))
-		return error_reply("limit: not a non-negative integer");
+		return hl_control_error("limit: not a non-negative integer");
 	if (limit == 0 || limit > HL_CONTROL_SIGHTINGS_MAX)
 		limit = HL_CONTROL_SIGHTINGS_MAX;
 	enum hl_store_time by = HL_STORE_BY_RECEIVED;
@@ -182,7 +181,7 @@ static json_t *cmd_sightings(hl_control_t *c, const json_t *req)
 	if (bys != NULL && strcmp(bys, "first_seen") == 0)
 		by = HL_STORE_BY_FIRST_SEEN;
 	else if (bys != NULL && strcmp(bys, "received") != 0)
-		return error_reply("by: \"%s\" is neither received nor first_seen", bys);
+		return hl_control_error("by: \"%s\" is neither received nor first_seen", bys);
 	struct list_ctx lc = {.arr = json_array()};
 	size_t total = 0, n = 0;
 	/* One more than asked, to say whether there is more. */
@@ -192,7 +191,7 @@ static json_t *cmd_sightings(hl_control_t *c, const json_t *req)
 		                              &lc, &n);
 	if (rc != 0) {
 		json_decref(lc.arr);
-		return error_reply("store: %s", hl_store_errmsg(c->store));
+		return hl_control_error("store: %s", hl_store_errmsg(c->store));
 	}
 	bool more = json_array_size(lc.arr) > (size_t)limit;
 	if (more)
@@ -215,7 +214,7 @@ static json_t *cmd_audit_verify(hl_control_t *c)
 	memset(&sum, 0, sizeof sum);
 	int rc = hl_store_audit_verify(c->store, report_bad, NULL, &sum);
 	if (rc != 0 && rc != HL_EFORMAT)
-		return error_reply("store: %s", hl_store_errmsg(c->store));
+		return hl_control_error("store: %s", hl_store_errmsg(c->store));
 	return json_pack("{s:b,s:b,s:I,s:I,s:s,s:I,s:s}", "ok", 1, "intact", rc == 0, "rows",
 	                 (json_int_t)sum.rows, "last_seq", (json_int_t)sum.last_seq, "head",
 	                 sum.head, "first_bad", (json_int_t)sum.first_bad, "reason", sum.reason);
@@ -234,12 +233,12 @@ static json_t *dispatch(hl_control_t *c, const char *data, size_t len)
 	json_t *req = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
 	if (req == NULL || !json_is_object(req)) {
 		json_decref(req);
-		return error_reply("request is not a JSON object");
+		return hl_control_error("request is not a JSON object");
 	}
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 	json_t *rep = NULL;
 	if (cmd == NULL)
-		rep = error_reply("request has no \"cmd\"");
+		rep = hl_control_error("request has no \"cmd\"");
 	else if (strcmp(cmd, "sightings") == 0)
 		rep = cmd_sightings(c, req);
 	else if (strcmp(cmd, "audit-verify") == 0)
@@ -252,7 +251,7 @@ static json_t *dispatch(hl_control_t *c, const char *data, size_t len)
 	    json_is_true(json_object_get(rep, "ok")))
 		hl_control_indicators_status(c->store, rep);
 	if (rep == NULL && cmd != NULL)
-		rep = error_reply("unknown command \"%s\"", cmd);
+		rep = hl_control_error("unknown command \"%s\"", cmd);
 	json_decref(req);
 	return rep;
 }

@@ -14,7 +14,6 @@
  */
 #include "control_int.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,17 +23,6 @@
 #include "hotline/iset.h"
 #include "hotline/parse.h"
 #include "hotline/timefmt.h"
-
-static json_t *fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static json_t *fail(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
-}
 
 /* The latest set version and hash into reply (none yet: 0 and ""). */
 static int add_version(hl_store_t *store, json_t *reply)
@@ -76,7 +64,8 @@ static json_t *cmd_list(hl_store_t *store, const json_t *req)
 	enum hl_ind_status one = HL_IND_ACTIVE;
 	bool all = st != NULL && strcmp(st, "all") == 0;
 	if (st != NULL && !all && hl_ind_status_parse(st, &one) != 0)
-		return fail("status: \"%s\" is not active, quarantined, retracted or all", st);
+		return hl_control_error(
+		        "status: \"%s\" is not active, quarantined, retracted or all", st);
 	json_t *arr = json_array();
 	json_t *rep = json_pack("{s:b}", "ok", 1);
 	int rc = arr == NULL || rep == NULL ? HL_ENOMEM : 0;
@@ -89,8 +78,8 @@ static json_t *cmd_list(hl_store_t *store, const json_t *req)
 	if (rc != 0) {
 		json_decref(arr);
 		json_decref(rep);
-		return fail("store: %s",
-		            rc == HL_ENOMEM ? "out of memory" : hl_store_errmsg(store));
+		return hl_control_error("store: %s",
+		                        rc == HL_ENOMEM ? "out of memory" : hl_store_errmsg(store));
 	}
 	json_object_set_new(rep, "count", json_integer((json_int_t)json_array_size(arr)));
 	json_object_set_new(rep, "indicators", arr);
@@ -188,7 +177,8 @@ static json_t *changed_reply(hl_store_t *store, int rc, const char *what, size_t
 		rc = hl_store_indicator_count(store, HL_IND_ACTIVE, &count);
 	if (rc != 0 || rep == NULL) {
 		json_decref(rep);
-		return fail("store: %s", rc == 0 ? "out of memory" : hl_store_errmsg(store));
+		return hl_control_error("store: %s",
+		                        rc == 0 ? "out of memory" : hl_store_errmsg(store));
 	}
 	if (strcmp(what, "add") == 0) {
 		json_object_set_new(rep, "added", json_integer((json_int_t)a));
@@ -238,14 +228,15 @@ static json_t *cmd_add(hl_store_t *store, const json_t *req, int64_t now)
 {
 	const json_t *arr = json_object_get(req, "indicators");
 	if (!json_is_array(arr) || json_array_size(arr) == 0)
-		return fail("indicators: not a non-empty array");
+		return hl_control_error("indicators: not a non-empty array");
 	hl_iset_t *set = hl_iset_new();
 	char why[256] = "";
 	int rc = set == NULL ? HL_ENOMEM : read_request(arr, set, why);
 	if (rc != 0) {
 		hl_iset_destroy(&set);
-		return rc == HL_ENOMEM ? fail("out of memory")
-		                       : fail("%s; nothing stored", why[0] ? why : "not readable");
+		return rc == HL_ENOMEM ? hl_control_error("out of memory")
+		                       : hl_control_error("%s; nothing stored",
+		                                          why[0] ? why : "not readable");
 	}
 	uint64_t version = 0;
 	size_t added = 0, updated = 0, same = 0;
@@ -295,14 +286,14 @@ static json_t *cmd_retract(hl_store_t *store, const json_t *req, int64_t now)
 {
 	const json_t *ids = json_object_get(req, "ids");
 	if (!json_is_array(ids) || json_array_size(ids) == 0)
-		return fail("ids: not a non-empty array");
+		return hl_control_error("ids: not a non-empty array");
 	size_t i;
 	const json_t *v;
 	json_array_foreach(ids, i, v)
 	{
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
 		    json_string_length(v) > HL_STORE_ID_MAX)
-			return fail("ids[%zu]: not an indicator id", i);
+			return hl_control_error("ids[%zu]: not an indicator id", i);
 	}
 	size_t done = 0, same = 0;
 	char missing[300] = "";
@@ -329,7 +320,7 @@ static json_t *cmd_retract(hl_store_t *store, const json_t *req, int64_t now)
 	}
 	rc = finish(store, rc, done, "indicators-retract", req, now);
 	if (missing[0] != '\0')
-		return fail("no indicator \"%s\"; nothing retracted", missing);
+		return hl_control_error("no indicator \"%s\"; nothing retracted", missing);
 	return changed_reply(store, rc, "retract", done, 0, same);
 }
 

@@ -8,6 +8,9 @@
 #include "control.h"
 #include "store.h"
 
+/* {"ok":false,"error":MSG}: the answer to a request that failed. */
+json_t *hl_control_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* indicators-list, indicators-add, indicators-retract (control_indicators.c):
  * a new reply, or NULL when cmd is none of them. now: Unix µs. */
 json_t *hl_control_indicators(hl_store_t *store, const char *cmd, const json_t *req, int64_t now);

@@ -302,6 +302,20 @@ static int check_envelope(const struct hl_wire_envelope *env, struct hl_wire_err
 	return 0;
 }
 
+/* The envelope frame's text (keys in the documented order); NULL on out
+ * of memory. env has been checked. */
+static char *envelope_text(const struct hl_wire_envelope *env)
+{
+	char sent[HL_TIME_ISO_MAX];
+	hl_time_format(env->sent_at, sent, sizeof sent);
+	json_t *e = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I}", "v", HL_WIRE_VERSION, "id",
+	                      env->id, "type", hl_wire_type_name(env->type), "from", env->from,
+	                      "to", env->to, "sent_at", sent, "seq", (json_int_t)env->seq);
+	char *es = e != NULL ? json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(e);
+	return es;
+}
+
 int hl_wire_encode_checked(const struct hl_wire_envelope *env, const json_t *body, char **env_out,
                            size_t *env_len, char **body_out, size_t *body_len,
                            struct hl_wire_error *err)
@@ -319,15 +333,7 @@ int hl_wire_encode_checked(const struct hl_wire_envelope *env, const json_t *bod
 	if (rc != 0)
 		return rc;
 
-	char sent[HL_TIME_ISO_MAX];
-	hl_time_format(env->sent_at, sent, sizeof sent);
-	json_t *e = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I}", "v", HL_WIRE_VERSION, "id",
-	                      env->id, "type", hl_wire_type_name(env->type), "from", env->from,
-	                      "to", env->to, "sent_at", sent, "seq", (json_int_t)env->seq);
-	if (e == NULL)
-		return HL_ENOMEM;
-	char *es = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(e);
+	char *es = envelope_text(env);
 	char *bs = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
 	if (es == NULL || bs == NULL) {
 		free(es);
@@ -351,13 +357,7 @@ int hl_wire_encode_envelope(const struct hl_wire_envelope *env, char **env_out, 
 	int rc = check_envelope(env, err);
 	if (rc != 0)
 		return rc;
-	char sent[HL_TIME_ISO_MAX];
-	hl_time_format(env->sent_at, sent, sizeof sent);
-	json_t *e = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I}", "v", HL_WIRE_VERSION, "id",
-	                      env->id, "type", hl_wire_type_name(env->type), "from", env->from,
-	                      "to", env->to, "sent_at", sent, "seq", (json_int_t)env->seq);
-	char *es = e != NULL ? json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(e);
+	char *es = envelope_text(env);
 	if (es == NULL)
 		return HL_ENOMEM;
 	*env_out = es;
