@@ -20,7 +20,7 @@ static void link_log(void *ctx, int level, const char *msg)
 
 static int to_link(void *ctx, const char *line, size_t len)
 {
-	return hl_sharer_link_send(ctx, line, len);
+	return hl_sharer_link_send_own(ctx, line, len);
 }
 
 int hl_sensor_link_start(struct hl_sensor_link *sl, const struct hl_sensor_sharer_opts *so,

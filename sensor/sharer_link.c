@@ -670,24 +670,26 @@ static int append(hl_sharer_link_t *l, const char *text, size_t len, bool *opene
 	return 0;
 }
 
-int hl_sharer_link_send(hl_sharer_link_t *l, const char *line, size_t len)
+static void count_invalid(hl_sharer_link_t *l)
 {
-	if (l == NULL || line == NULL)
-		return HL_EINVAL;
-	/* Checked here, so that a batch never carries a record the sharer
-	 * would refuse; the line's own bytes are sent (it parsed as one JSON
-	 * object, so it is valid inside the batch's array). */
-	json_t *body = hl_wire_body_sighting_line(line, len);
-	if (body == NULL) {
-		pthread_mutex_lock(&l->mu);
-		l->st.invalid++;
-		pthread_mutex_unlock(&l->mu);
-		return HL_EINVAL;
-	}
-	json_decref(body);
-	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' ' ||
-	                   line[len - 1] == '\t'))
-		len--;
+	pthread_mutex_lock(&l->mu);
+	l->st.invalid++;
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* One JSON object's text, ends trimmed: what keeps a batch's array whole
+ * whatever the record says. Not a parse: the caller vouches for the rest. */
+static bool framed_as_object(const char *line, size_t *len)
+{
+	while (*len > 0 && (line[*len - 1] == '\n' || line[*len - 1] == '\r' ||
+	                    line[*len - 1] == ' ' || line[*len - 1] == '\t'))
+		(*len)--;
+	return *len >= 2 && line[0] == '{' && line[*len - 1] == '}' &&
+	       memchr(line, '\n', *len) == NULL && memchr(line, '\0', *len) == NULL;
+}
+
+static int enqueue(hl_sharer_link_t *l, const char *line, size_t len)
+{
 	pthread_mutex_lock(&l->mu);
 	if (l->stopping) {
 		pthread_mutex_unlock(&l->mu);
@@ -704,6 +706,33 @@ int hl_sharer_link_send(hl_sharer_link_t *l, const char *line, size_t len)
 	if (rc == 0 && opened)
 		wake(l);
 	return rc;
+}
+
+int hl_sharer_link_send(hl_sharer_link_t *l, const char *line, size_t len)
+{
+	if (l == NULL || line == NULL)
+		return HL_EINVAL;
+	/* Checked here, so that a batch never carries a record the sharer
+	 * would refuse; the line's own bytes are sent (it parsed as one JSON
+	 * object, so it is valid inside the batch's array). */
+	json_t *body = hl_wire_body_sighting_line(line, len);
+	json_decref(body);
+	if (body == NULL || !framed_as_object(line, &len)) {
+		count_invalid(l);
+		return HL_EINVAL;
+	}
+	return enqueue(l, line, len);
+}
+
+int hl_sharer_link_send_own(hl_sharer_link_t *l, const char *line, size_t len)
+{
+	if (l == NULL || line == NULL)
+		return HL_EINVAL;
+	if (!framed_as_object(line, &len)) {
+		count_invalid(l);
+		return HL_EINVAL;
+	}
+	return enqueue(l, line, len);
 }
 
 int hl_sharer_link_flush(hl_sharer_link_t *l, int timeout_ms)

@@ -79,6 +79,13 @@ hl_sharer_link_t *hl_sharer_link_new(const struct hl_sharer_link_opts *o, char *
  * blocks on the network. 0, HL_EINVAL (not a sighting record the wire
  * accepts; counted as invalid), HL_ENOMEM, HL_ESTATE (link stopping). */
 int hl_sharer_link_send(hl_sharer_link_t *l, const char *line, size_t len);
+/* The same for a record this sensor's own writer made (sighting_json.c:
+ * jansson output that fits the wire's sighting schema, which
+ * integration.sensor_sharer checks for every fixture): only its framing is
+ * checked (one object, '{' to '}', no newline or NUL inside), not parsed
+ * again. A record the sharer still refuses is NACKed with the reason and
+ * counted as refused, with the batch it came in. */
+int hl_sharer_link_send_own(hl_sharer_link_t *l, const char *line, size_t len);
 /* Wait until every queued record is ACKed (or refused or dropped), at most
  * timeout_ms. 0 or HL_EAGAIN. */
 int hl_sharer_link_flush(hl_sharer_link_t *l, int timeout_ms);

@@ -214,7 +214,9 @@ char *hl_sighting_to_json(const struct hl_sighting *s, const char *sensor)
 	if (s->evidence.present && s->evidence.path != NULL)
 		rc |= json_object_set_new(rec, "evidence", evidence_json(&s->evidence));
 	if (rc == 0)
-		line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		/* Canonical (compact, keys sorted): the very bytes a sharer hashes
+		 * into the sighting's id, so it need not rewrite them. */
+		line = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
 out:
 	json_decref(rec);
 	json_decref(match);

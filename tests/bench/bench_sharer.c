@@ -16,7 +16,7 @@
  *               Also: when alpha had ACKed all of them to the link, and the
  *               CPU seconds each process spent (from /proc/PID/stat).
  *   latency     R sightings per second for S seconds, paced on an absolute
- *               clock; per record, from just before hl_sharer_link_send to
+ *               clock; per record, from just before hl_sharer_link_send_own to
  *               the moment a reader of bravo's store sees it (a poller
  *               thread looks every POLL_US: an upper bound, at most POLL_US
  *               late) and to bravo's received_at (taken when bravo began
@@ -287,21 +287,23 @@ static double self_cpu_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* A sensor-shaped sighting record; tag and i make it (and its id) unique. */
+/* A sensor-shaped sighting record, in the canonical form hotline-sensor
+ * writes (compact, keys sorted); tag and i make it (and its id) unique. */
 static size_t make_line(char *out, size_t len, const char *tag, size_t i)
 {
 	unsigned s = (unsigned)(i % 86400), us = (unsigned)(i % 1000000);
 	int n = snprintf(out, len,
-	                 "{\"first_seen\":\"2026-01-02T%02u:%02u:%02u.%06uZ\","
-	                 "\"last_seen\":\"2026-01-02T%02u:%02u:%02u.%06uZ\",\"count\":1,"
-	                 "\"final\":false,\"sensor\":\"bench\",\"indicator\":{\"id\":\"%s-%zu\","
-	                 "\"type\":\"domain\",\"value\":\"evil-%zu.example\",\"source\":null,"
-	                 "\"tlp\":\"amber\"},\"match\":{\"field\":\"dns.query\","
-	                 "\"value\":\"www.evil-%zu.example\"},\"flow\":{\"proto\":\"udp\","
-	                 "\"src_ip\":\"192.0.2.10\",\"src_port\":%zu,\"dst_ip\":\"198.51.100.53\","
-	                 "\"dst_port\":53,\"vlan\":[]}}",
-	                 s / 3600, s / 60 % 60, s % 60, us, s / 3600, s / 60 % 60, s % 60, us, tag,
-	                 i, i, i, 1024 + i % 60000);
+	                 "{\"count\":1,\"final\":false,"
+	                 "\"first_seen\":\"2026-01-02T%02u:%02u:%02u.%06uZ\","
+	                 "\"flow\":{\"dst_ip\":\"198.51.100.53\",\"dst_port\":53,\"proto\":\"udp\","
+	                 "\"src_ip\":\"192.0.2.10\",\"src_port\":%zu,\"vlan\":[]},"
+	                 "\"indicator\":{\"id\":\"%s-%zu\",\"source\":null,\"tlp\":\"amber\","
+	                 "\"type\":\"domain\",\"value\":\"evil-%zu.example\"},"
+	                 "\"last_seen\":\"2026-01-02T%02u:%02u:%02u.%06uZ\","
+	                 "\"match\":{\"field\":\"dns.query\",\"value\":\"www.evil-%zu.example\"},"
+	                 "\"sensor\":\"bench\"}",
+	                 s / 3600, s / 60 % 60, s % 60, us, 1024 + i % 60000, tag, i, i, s / 3600,
+	                 s / 60 % 60, s % 60, us, i);
 	if (n < 0 || (size_t)n >= len)
 		die("record too long");
 	return (size_t)n;
@@ -372,9 +374,9 @@ static void wait_bravo(sqlite3 *h, int64_t want, const char *what)
 
 static void send_or_die(hl_sharer_link_t *l, const char *line, size_t len)
 {
-	int rc = hl_sharer_link_send(l, line, len);
+	int rc = hl_sharer_link_send_own(l, line, len);
 	if (rc != 0)
-		die("hl_sharer_link_send: %d", rc);
+		die("hl_sharer_link_send_own: %d", rc);
 }
 
 /* ---- throughput --------------------------------------------------------- */

@@ -228,6 +228,29 @@ static void free_got(struct got *g, size_t n)
 		json_decref(g[i].body);
 }
 
+/* The sensor's own records are not parsed again, but a line that could
+ * break the batch's array is still refused. */
+static void test_own_records_framing(void **state)
+{
+	struct fake *f = *state;
+	hl_sharer_link_t *l = link_new(f, 0, 0);
+	static const char *bad[] = {"not json", "[1]", "{", "{\"a\":1}\n{\"b\":2}", "}{"};
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(hl_sharer_link_send_own(l, bad[i], strlen(bad[i])), HL_EINVAL);
+	char nul[] = "{\"a\":\"x\0y\"}";
+	assert_int_equal(hl_sharer_link_send_own(l, nul, sizeof nul - 1), HL_EINVAL);
+	char line[512];
+	record(0, line, sizeof line);
+	size_t len = strlen(line);
+	line[len] = '\n'; /* a trailing newline is trimmed, as by hl_sharer_link_send */
+	assert_int_equal(hl_sharer_link_send_own(l, line, len + 1), 0);
+	struct hl_sharer_link_stats st;
+	hl_sharer_link_stats(l, &st);
+	assert_int_equal(st.invalid, 6);
+	assert_int_equal(st.queued, 1);
+	hl_sharer_link_destroy(&l);
+}
+
 static void test_invalid_lines(void **state)
 {
 	struct fake *f = *state;
@@ -456,6 +479,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_invalid_lines, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_own_records_framing, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_sent_and_acked_in_one_ack, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_batches_while_away, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_batch_bytes, setup, teardown),

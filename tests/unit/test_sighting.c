@@ -57,13 +57,14 @@ static void record_has_the_documented_shape(void **state)
 	assert_non_null(line);
 	assert_string_equal(
 	        line,
-	        "{\"first_seen\":\"2016-05-11T10:00:00.123456Z\","
-	        "\"last_seen\":\"2016-05-11T10:00:01.000000Z\",\"count\":2,\"final\":false,"
-	        "\"sensor\":\"s1\",\"indicator\":{\"id\":\"fx-domain-evil\",\"type\":\"domain\","
-	        "\"value\":\"evil.example\",\"source\":\"bravo\",\"tlp\":\"amber\"},"
+	        "{\"count\":2,\"final\":false,\"first_seen\":\"2016-05-11T10:00:00.123456Z\","
+	        "\"flow\":{\"dst_ip\":\"198.51.100.53\",\"dst_port\":53,\"proto\":\"udp\","
+	        "\"src_ip\":\"192.0.2.10\",\"src_port\":40000,\"vlan\":[100]},"
+	        "\"indicator\":{\"id\":\"fx-domain-evil\",\"source\":\"bravo\",\"tlp\":\"amber\","
+	        "\"type\":\"domain\",\"value\":\"evil.example\"},"
+	        "\"last_seen\":\"2016-05-11T10:00:01.000000Z\","
 	        "\"match\":{\"field\":\"dns.query\",\"value\":\"www.evil.example\"},"
-	        "\"flow\":{\"proto\":\"udp\",\"src_ip\":\"192.0.2.10\",\"src_port\":40000,"
-	        "\"dst_ip\":\"198.51.100.53\",\"dst_port\":53,\"vlan\":[100]}}");
+	        "\"sensor\":\"s1\"}");
 	free(line);
 }
 
@@ -102,8 +103,8 @@ static void payload_match_reports_indicator_value_and_offset(void **state)
 	s.flow.src[15] = 1;
 	char *line = hl_sighting_to_json(&s, NULL);
 	assert_non_null(line);
-	assert_non_null(strstr(line, "\"match\":{\"field\":\"tcp.payload\",\"value\":\"|de ad be "
-	                             "ef|\",\"offset\":1462}"));
+	assert_non_null(strstr(line, "\"match\":{\"field\":\"tcp.payload\",\"offset\":1462,"
+	                             "\"value\":\"|de ad be ef|\"}"));
 	assert_non_null(strstr(line, "\"proto\":\"tcp\",\"src_ip\":\"2001::1\""));
 	free(line);
 }
@@ -132,11 +133,12 @@ static void enrichment_and_evidence_appear_only_when_present(void **state)
 	s.evidence.packets = 7;
 	line = hl_sighting_to_json(&s, NULL);
 	assert_non_null(line);
-	assert_non_null(strstr(line, ",\"geo\":{\"country\":\"NL\",\"lat\":52.5,\"lon\":4.25},"
-	                             "\"asn\":{\"number\":64500,\"org\":\"Example \\\"Net\\\"\"},"
-	                             "\"evidence\":{\"sha256\":\"aaaa"));
-	assert_non_null(
-	        strstr(line, "\"path\":\"/var/lib/hotline/evidence/aaa.pcap\",\"packets\":7}}"));
+	assert_non_null(strstr(line, "{\"asn\":{\"number\":64500,\"org\":\"Example \\\"Net\\\"\"},"
+	                             "\"count\":2,\"evidence\":{\"packets\":7,"
+	                             "\"path\":\"/var/lib/hotline/evidence/aaa.pcap\","
+	                             "\"sha256\":\"aaaa"));
+	assert_non_null(strstr(line, "\"geo\":{\"country\":\"NL\",\"lat\":52.5,\"lon\":4.25},"
+	                             "\"indicator\":"));
 	free(line);
 }
 
