@@ -57,7 +57,7 @@ void hl_exchange_destroy(hl_exchange_t **p)
 	if (p == NULL || *p == NULL)
 		return;
 	hl_x_ind_free(*p);
-	free((*p)->canon);
+	hl_wire_texts_free(&(*p)->texts);
 	free((*p)->peers);
 	free((*p)->sensors);
 	free(*p);
@@ -291,43 +291,10 @@ static int fwd_add(hl_exchange_t *x, struct fwd *f, const char *line, int64_t no
 	return 0;
 }
 
-static int canon_put(const char *buf, size_t size, void *data)
-{
-	hl_exchange_t *x = data;
-	if (x->canon_len + size + 1 > x->canon_cap) {
-		size_t cap = x->canon_cap ? x->canon_cap : 2048;
-		while (cap < x->canon_len + size + 1)
-			cap *= 2;
-		char *nb = realloc(x->canon, cap);
-		if (nb == NULL)
-			return -1;
-		x->canon = nb;
-		x->canon_cap = cap;
-	}
-	memcpy(x->canon + x->canon_len, buf, size);
-	x->canon_len += size;
-	x->canon[x->canon_len] = '\0';
-	return 0;
-}
-
-/* rec's canonical text (compact, keys sorted: what its id is the hash of)
- * in x->canon, valid until the next call; NULL when out of memory. */
-static const char *canonical(hl_exchange_t *x, const json_t *rec)
-{
-	x->canon_len = 0;
-	if (json_dump_callback(rec, canon_put, x, JSON_COMPACT | JSON_SORT_KEYS) != 0 ||
-	    x->canon == NULL)
-		return NULL;
-	return x->canon;
-}
-
 /* Store one record from a sensor; a new one joins the batch for the peers. */
-static int local_record(hl_exchange_t *x, json_t *rec, struct fwd *f, int64_t now)
+static int local_record(hl_exchange_t *x, json_t *rec, const char *line, struct fwd *f, int64_t now)
 {
-	/* The canonical text: stored, hashed into the id and forwarded. */
-	const char *line = canonical(x, rec);
-	if (line == NULL)
-		return HL_ENOMEM;
+	/* line, the record's text, is stored, hashed into the id and forwarded. */
 	struct hl_store_sighting sg = {.origin = "local", .received_at = now, .record = line};
 	char sid[HL_STORE_HASH_HEX];
 	bool added = false;
@@ -343,11 +310,9 @@ static int local_record(hl_exchange_t *x, json_t *rec, struct fwd *f, int64_t no
 	return rc;
 }
 
-static int peer_record(hl_exchange_t *x, const struct sender *s, json_t *rec, int64_t now)
+static int peer_record(hl_exchange_t *x, const struct sender *s, json_t *rec, const char *line,
+                       int64_t now)
 {
-	const char *line = canonical(x, rec);
-	if (line == NULL)
-		return HL_ENOMEM;
 	char origin[ORIGIN_MAX];
 	snprintf(origin, sizeof origin, "peer:%s", s->peer->name);
 	struct hl_store_sighting sg = {.origin = origin, .received_at = now, .record = line};
@@ -385,7 +350,13 @@ static int on_sightings(hl_exchange_t *x, const struct sender *s, const struct h
 	struct fwd f = {0};
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		json_t *rec = one != NULL ? one : json_array_get(many, i);
-		rc = s->sensor ? local_record(x, rec, &f, now) : peer_record(x, s, rec, now);
+		const char *line = hl_wire_record_text(&x->texts, i);
+		if (line == NULL)
+			rc = HL_EINVAL; /* decode gives every record its text */
+		else if (s->sensor)
+			rc = local_record(x, rec, line, &f, now);
+		else
+			rc = peer_record(x, s, rec, line, now);
 	}
 	if (rc == 0)
 		rc = enqueue_all(x, &f, now);
@@ -466,8 +437,8 @@ static int process(hl_exchange_t *x, hl_tp_sock_t *sock, const struct hl_tp_msg 
 	size_t env_len = m->nframes > 0 ? m->frames[0].len : 0;
 	const void *body_p = m->nframes > 1 ? m->frames[1].data : empty;
 	size_t body_len = m->nframes > 1 ? m->frames[1].len : 0;
-	int rc = hl_wire_decode(env_p, env_len, body_p, body_len, x->o.max_msg_bytes, &e, &body,
-	                        &we);
+	int rc = hl_wire_decode_texts(env_p, env_len, body_p, body_len, x->o.max_msg_bytes, &e,
+	                              &body, &x->texts, &we);
 	if (rc == HL_ENOMEM)
 		return rc;
 	if (rc != 0 && we.code == HL_WIRE_E_OVERSIZE && e.id[0] == '\0' &&

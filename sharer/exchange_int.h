@@ -36,10 +36,10 @@ struct hl_exchange {
 	size_t n_sensors;
 	uint64_t sensor_seq;
 	int64_t last_housekeeping;
-	/* A record's canonical text, reused from record to record (one
-	 * serialisation per record, no allocation once it has grown). */
-	char *canon;
-	size_t canon_len, canon_cap;
+	/* The texts of the records of the message being handled
+	 * (hl_wire_decode_texts); its buffers are reused from message to
+	 * message. */
+	struct hl_wire_texts texts;
 	struct hl_exchange_counters c;
 	struct hl_x_ind *ind; /* exchange_indicators.c; created on first use */
 };

@@ -373,8 +373,8 @@ int hl_wire_encode(const struct hl_wire_envelope *env, const json_t *body, char 
 
 /* Parse one frame; jansson reads exactly len bytes, refuses \u0000 (no
  * JSON_ALLOW_NUL) and duplicate keys, and stops at its own depth limit. */
-static int load_frame(const char *what, const void *data, size_t len, json_t **out,
-                      struct hl_wire_error *err)
+int hl_wire_load_frame(const char *what, const void *data, size_t len, json_t **out,
+                       struct hl_wire_error *err)
 {
 	struct hl_wpath p;
 	hl_wpath_init(&p, what);
@@ -502,6 +502,18 @@ int hl_wire_decode(const void *env, size_t env_len, const void *body, size_t bod
                    size_t max_bytes, struct hl_wire_envelope *out, json_t **body_out,
                    struct hl_wire_error *err)
 {
+	struct hl_wire_texts t = {0};
+	int rc = hl_wire_decode_texts(env, env_len, body, body_len, max_bytes, out, body_out, &t,
+	                              err);
+	hl_wire_texts_free(&t);
+	return rc;
+}
+
+int hl_wire_decode_texts(const void *env, size_t env_len, const void *body, size_t body_len,
+                         size_t max_bytes, struct hl_wire_envelope *out, json_t **body_out,
+                         struct hl_wire_texts *texts, struct hl_wire_error *err)
+{
+	hl_wire_texts_reset(texts);
 	memset(out, 0, sizeof *out);
 	out->type = HL_WIRE_T_COUNT;
 	memset(err, 0, sizeof *err);
@@ -524,7 +536,7 @@ int hl_wire_decode(const void *env, size_t env_len, const void *body, size_t bod
 		return hl_wire_fail(err, HL_WIRE_E_JSON, NULL, "no data");
 
 	json_t *e = NULL;
-	int rc = load_frame("env", env_len > 0 ? env : "", env_len, &e, err);
+	int rc = hl_wire_load_frame("env", env_len > 0 ? env : "", env_len, &e, err);
 	if (rc != 0)
 		return rc;
 	rc = decode_envelope(e, out, err);
@@ -533,14 +545,27 @@ int hl_wire_decode(const void *env, size_t env_len, const void *body, size_t bod
 		return rc;
 
 	json_t *b = NULL;
-	rc = load_frame("body", body_len > 0 ? body : "", body_len, &b, err);
-	if (rc != 0)
+	const char *bp = body_len > 0 ? body : "";
+	if (out->type == HL_WIRE_T_SIGHTINGS || out->type == HL_WIRE_T_SIGHTING)
+		rc = hl_wire_load_records(bp, body_len, &b, texts, err);
+	else
+		rc = hl_wire_load_frame("body", bp, body_len, &b, err);
+	if (rc == HL_ENOMEM && err->code == 0) {
+		struct hl_wpath m;
+		hl_wpath_init(&m, "body");
+		hl_wire_fail(err, HL_WIRE_E_INTERNAL, &m, "out of memory");
+		rc = HL_ENOMEM;
+	}
+	if (rc != 0) {
+		hl_wire_texts_reset(texts);
 		return rc;
+	}
 	rc = hl_wire_check_body(out->type, b, err);
 	if (rc == 0)
 		rc = check_hello_sender(out, b, err);
 	if (rc != 0) {
 		json_decref(b);
+		hl_wire_texts_reset(texts);
 		return rc;
 	}
 	*body_out = b;

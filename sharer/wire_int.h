@@ -31,6 +31,15 @@ bool hl_wire_hash_valid(const char *s);                /* 64 lower-case hex */
 /* RFC 3339 date-time ("T" required), at most 40 bytes. */
 int hl_wire_time_parse(const char *s, int64_t *us);
 
+/* Parse one frame (duplicate keys and \u0000 refused); an error names
+ * what ("env", "body") and jansson's line and column. */
+int hl_wire_load_frame(const char *what, const void *data, size_t len, json_t **out,
+                       struct hl_wire_error *err);
+/* A sighting(s) body, with each record's text appended to t in record
+ * order (wire_records.c). 0, HL_EINVAL (err says why), HL_ENOMEM. */
+int hl_wire_load_records(const char *body, size_t len, json_t **out, struct hl_wire_texts *t,
+                         struct hl_wire_error *err);
+
 /* Nesting depth of v (a scalar is 1), stopping once past limit. */
 size_t hl_wire_depth(const json_t *v, size_t limit);
 

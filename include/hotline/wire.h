@@ -139,6 +139,31 @@ int hl_wire_decode(const void *env, size_t env_len, const void *body, size_t bod
                    size_t max_bytes, struct hl_wire_envelope *out, json_t **body_out,
                    struct hl_wire_error *err);
 
+/* The text of each record of a decoded sighting(s) body, in order: what
+ * the sharer stores, hashes into the sighting's id and forwards. In a body
+ * laid out as {"records":[R1,R2,...]} with nothing between the records,
+ * each record's text is the bytes it was sent as (hotline-sensor and every
+ * Hotline sharer send records in canonical form: compact, keys sorted);
+ * in any other body it is the record written out in canonical form.
+ * Zero-initialise; reused across decodes; hl_wire_texts_free at the end. */
+struct hl_wire_texts {
+	char *buf; /* the texts, each NUL-terminated */
+	size_t len, cap;
+	size_t *off; /* off[i]: start of record i's text in buf */
+	size_t n, n_cap;
+};
+void hl_wire_texts_reset(struct hl_wire_texts *t);
+void hl_wire_texts_free(struct hl_wire_texts *t);
+/* Record i's text, valid until the next decode or reset; NULL past the end. */
+const char *hl_wire_record_text(const struct hl_wire_texts *t, size_t i);
+
+/* hl_wire_decode that also gives, for a "sighting" or "sightings" body,
+ * each record's text in *texts (n == 0 for other types and on failure);
+ * each record is parsed once (docs/protocol.md, "Record texts"). */
+int hl_wire_decode_texts(const void *env, size_t env_len, const void *body, size_t body_len,
+                         size_t max_bytes, struct hl_wire_envelope *out, json_t **body_out,
+                         struct hl_wire_texts *texts, struct hl_wire_error *err);
+
 /* Check a body against the schema of type (what decode does after parsing).
  * 0 or HL_EINVAL with err filled. */
 int hl_wire_check_body(enum hl_wire_type type, const json_t *body, struct hl_wire_error *err);
