@@ -968,11 +968,16 @@ static void test_periodic_stats(void **state)
 		json_t *arr = json_array();
 		blocks = periodic_link_stats(s.err, arr);
 		with_link = json_array_size(arr);
-		/* every periodic block carries the counters */
+		/* every periodic block carries the counters, each a snapshot */
 		assert_int_equal(with_link, blocks);
-		for (size_t i = 0; i < with_link && link == NULL; i++)
-			if (geti(json_array_get(arr, i), "acked") == 1)
-				link = json_incref(json_array_get(arr, i));
+		for (size_t i = 0; i < with_link; i++) {
+			const json_t *l = json_array_get(arr, i);
+			assert_int_equal(geti(l, "queued"), geti(l, "acked") + geti(l, "pending") +
+			                                            geti(l, "dropped") +
+			                                            geti(l, "refused"));
+			if (link == NULL && geti(l, "acked") == 1)
+				link = json_incref((json_t *)l);
+		}
 		json_decref(arr);
 	}
 	assert_int_equal(geti(link, "queued"), 1);

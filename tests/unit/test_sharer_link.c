@@ -254,6 +254,12 @@ static void wait_messages_acked(hl_sharer_link_t *l, unsigned long n,
 	assert_int_equal(st->messages_acked, n);
 }
 
+/* Every record queued is in exactly one state. */
+static void assert_balanced(const struct hl_sharer_link_stats *st)
+{
+	assert_int_equal(st->queued, st->acked + st->pending + st->dropped + st->refused);
+}
+
 /* One record sent and received alone in its message (the fake sharer takes
  * it before the next is sent). */
 static void send_one(struct fake *f, hl_sharer_link_t *l, unsigned i, struct got *g)
@@ -519,6 +525,7 @@ static void test_out_of_order_ack(void **state)
 		hl_sharer_link_stats(l, &st);
 		assert_int_equal(st.dropped, 0);
 		assert_int_equal(st.pending, i - 1);
+		assert_balanced(&st);
 	}
 	assert_int_equal(st.queued, 6);
 	assert_int_equal(st.sent, 6);
@@ -527,6 +534,7 @@ static void test_out_of_order_ack(void **state)
 	hl_sharer_link_stats(l, &st);
 	assert_int_equal(st.dropped, 1);
 	assert_int_equal(st.pending, 4);
+	assert_balanced(&st);
 	/* An ACK of the dropped message counts nothing. */
 	ack(f, &g[6]);
 	ack(f, &g[0]);
@@ -568,6 +576,7 @@ static void test_stuck_head(void **state)
 		assert_int_equal(st.pending, 1);
 		assert_int_equal(st.dropped, 0);
 		assert_int_equal(st.acked, i);
+		assert_balanced(&st);
 	}
 	fake_unbind(f);
 	fake_bind(f);
