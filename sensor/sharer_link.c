@@ -408,13 +408,18 @@ static struct entry *find(hl_sharer_link_t *l, const char *id)
 }
 
 /* The sharer answered for e: its records stop counting now, wherever it
- * is in the ring. */
+ * is in the ring, and its bytes go (never sent again), so that done
+ * entries waiting behind an un-ACKed head cost only their slot. */
 static void finish(hl_sharer_link_t *l, struct entry *e)
 {
 	if (e->sent_at != 0)
 		less_inflight(l, e);
 	l->records -= e->nrec;
 	e->done = true;
+	free(e->env);
+	free(e->body);
+	e->env = e->body = NULL;
+	e->env_len = e->body_len = 0;
 }
 
 /* One message from the sharer (under mu). */
