@@ -14,6 +14,7 @@
 #include "hotline/err.h"
 #include "ring.h"
 #include "shard.h"
+#include "stats_print.h"
 
 #define HL_ENGINE_PUBLISH_EVERY 4096u /* frames between stats snapshots */
 #define HL_ENGINE_BATCH 64u           /* frame references per ring record */
@@ -427,7 +428,11 @@ static void read_frames(const struct hl_engine_config *cfg, hl_capture_t *cap, s
 			res->cpu_seconds = cpu_seconds();
 			if (cfg->progress)
 				fputc('\n', log);
-			hl_engine_print_stats(res, cfg->stats_json, false, log);
+			struct hl_sharer_link_stats ls;
+			if (cfg->sharer_link != NULL)
+				hl_sharer_link_stats(cfg->sharer_link, &ls);
+			hl_sensor_print_stats(res, cfg->sharer_link != NULL ? &ls : NULL,
+			                      cfg->stats_json, false, log);
 			last_stats = t;
 		}
 	}

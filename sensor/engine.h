@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "capture.h"
+#include "sharer_link.h"
 #include "worker.h"
 
 struct hl_engine_config {
@@ -32,6 +33,9 @@ struct hl_engine_config {
 	const atomic_bool *reopen; /* set on SIGHUP: outputs reopen */
 	hl_output_t *const *outputs;
 	size_t n_outputs;
+	/* --sharer: its counters join every periodic stats block, as they do
+	 * the final one (stats_print.h); borrowed, NULL: none. */
+	hl_sharer_link_t *sharer_link;
 	/* Called once the capture is open, before any packet is read (drops
 	 * privileges with --user). Nonzero aborts the run; NULL: nothing. */
 	int (*after_open)(void *ctx, char *err, size_t errlen);

@@ -744,6 +744,8 @@ int main(int argc, char **argv)
 		if (hl_sensor_link_start(&sl, &o.sharer, o.sensor_name, reload, stderr) != 0)
 			goto out;
 		outs[n_outs++] = sl.out; /* closed by hl_sensor_link_close() */
+		/* its counters in the periodic stats blocks too */
+		o.engine.sharer_link = sl.link;
 	}
 	install_signals();
 	o.engine.worker.evidence = evidence;

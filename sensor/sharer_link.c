@@ -16,6 +16,13 @@
  * un-ACKed goes again on the new connection; every
  * resend_ms/4 the sent part is scanned for entries un-ACKed for resend_ms.
  * ACKs normally name the oldest entries, so lookups start at the head.
+ *
+ * A message ACKed (or refused) out of order is done at once: its records
+ * stop counting then (l->records: stats pending and the queue_max bound),
+ * though its entry stays in the ring until the entries before it are done
+ * too. So l->records counts the records of the entries not done, each
+ * holding at least one; the ring (queue_max entries) may still be full of
+ * done ones, and a message about to open first compacts them away.
  */
 #define _GNU_SOURCE
 #include "sharer_link.h"
@@ -85,7 +92,7 @@ struct hl_sharer_link {
 	bool reconnecting; /* a connection dropped; the next handshake resends */
 	struct entry *ring;
 	size_t cap, head, count, cursor;
-	size_t records;       /* in all messages of the ring */
+	size_t records;       /* in the messages not done (un-ACKed): the queue bound */
 	size_t inflight;      /* records sent on this connection and not ACKed */
 	size_t inflight_msgs; /* the messages carrying them */
 	uint64_t seq;
@@ -138,13 +145,16 @@ static void less_inflight(hl_sharer_link_t *l, const struct entry *e)
 	l->inflight_msgs -= l->inflight_msgs > 0;
 }
 
-/* Remove the head entry (done or dropped). */
+/* Remove the head entry (done or dropped). A done entry's records were
+ * counted out when it was finished. */
 static void pop_head(hl_sharer_link_t *l)
 {
 	struct entry *e = at(l, 0);
-	if (e->sent_at != 0 && !e->done)
-		less_inflight(l, e);
-	l->records -= e->nrec;
+	if (!e->done) {
+		if (e->sent_at != 0)
+			less_inflight(l, e);
+		l->records -= e->nrec;
+	}
 	entry_free(e);
 	l->head = (l->head + 1) % l->cap;
 	l->count--;
@@ -152,12 +162,16 @@ static void pop_head(hl_sharer_link_t *l)
 		l->cursor--;
 }
 
-/* The queue is full: the oldest record goes, ACKed or not (the sharer has
- * been away for a whole queue's worth). A sealed message goes whole: its
+/* The queue is full: the oldest un-ACKed record goes, sent or not (the
+ * sharer has been away for a whole queue's worth). A sealed message goes whole: its
  * bytes are fixed. */
 static void drop_oldest(hl_sharer_link_t *l)
 {
 	struct entry *e = at(l, 0);
+	if (e->done) { /* the sharer has it: nothing is lost */
+		pop_head(l);
+		return;
+	}
 	if (e->sealed || e->nrec <= 1) {
 		l->st.dropped += e->nrec;
 		pop_head(l);
@@ -173,6 +187,30 @@ static void pop_done(hl_sharer_link_t *l)
 {
 	while (l->count > 0 && at(l, 0)->done)
 		pop_head(l);
+}
+
+/* Free the done entries behind the head, keeping the others in order:
+ * afterwards count <= records, so a ring of queue_max entries has room
+ * for one more message whenever records < queue_max. */
+static void compact(hl_sharer_link_t *l)
+{
+	size_t kept = 0, cursor = l->cursor;
+	for (size_t i = 0; i < l->count; i++) {
+		struct entry *e = at(l, i);
+		if (e->done) {
+			entry_free(e);
+			if (i < l->cursor)
+				cursor--;
+			continue;
+		}
+		if (kept != i) {
+			*at(l, kept) = *e;
+			memset(e, 0, sizeof *e);
+		}
+		kept++;
+	}
+	l->count = kept;
+	l->cursor = cursor;
 }
 
 /* ---- keys ------------------------------------------------------------- */
@@ -369,11 +407,19 @@ static struct entry *find(hl_sharer_link_t *l, const char *id)
 	return NULL;
 }
 
+/* The sharer answered for e: its records stop counting now, wherever it
+ * is in the ring, and its bytes go (never sent again), so that done
+ * entries waiting behind an un-ACKed head cost only their slot. */
 static void finish(hl_sharer_link_t *l, struct entry *e)
 {
 	if (e->sent_at != 0)
 		less_inflight(l, e);
+	l->records -= e->nrec;
 	e->done = true;
+	free(e->env);
+	free(e->body);
+	e->env = e->body = NULL;
+	e->env_len = e->body_len = 0;
 }
 
 /* One message from the sharer (under mu). */
@@ -636,7 +682,11 @@ static int append(hl_sharer_link_t *l, const char *text, size_t len, bool *opene
 	*opened = false;
 	if (e == NULL || e->sealed || e->nadded >= BATCH_RECORDS ||
 	    (e->nrec > 0 && e->buf_len - e->first + 1 + len > l->o.batch_bytes)) {
-		e = at(l, l->count); /* count < cap: every message holds a record */
+		/* records < queue_max = cap here (enqueue dropped down to it), and
+		 * once the done entries are gone each entry holds a record. */
+		if (l->count == l->cap)
+			compact(l);
+		e = at(l, l->count);
 		memset(e, 0, sizeof *e);
 		l->count++;
 		*opened = true;

@@ -67,12 +67,13 @@ static uint64_t tls_malformed(const struct hl_worker_stats *t)
 
 static json_t *link_json(const struct hl_sharer_link_stats *l)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "queued",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "queued",
 	                 (json_int_t)l->queued, "sent", (json_int_t)l->sent, "acked",
 	                 (json_int_t)l->acked, "resent", (json_int_t)l->resent, "pending",
 	                 (json_int_t)l->pending, "dropped", (json_int_t)l->dropped, "refused",
 	                 (json_int_t)l->refused, "invalid", (json_int_t)l->invalid, "disconnects",
-	                 (json_int_t)l->disconnects);
+	                 (json_int_t)l->disconnects, "messages_acked",
+	                 (json_int_t)l->messages_acked);
 }
 
 /* What the configured bounds hold and what they refused: the numbers an

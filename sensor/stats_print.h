@@ -1,8 +1,9 @@
 /* \summary: the sensor's stats block with the sharer link's counters (stats_print.c)
  *
- * hl_engine_print_stats() (engine.h) prints the packet path's stats; the
- * final block of hotline-sensor adds the link's counters when --sharer is
- * given: text as one more "  sharer:" line, JSON as a "sharer" object.
+ * hl_engine_print_stats() (engine.h) prints the packet path's stats; every
+ * block of hotline-sensor, periodic (--stats-interval) and final, adds the
+ * link's counters when --sharer is given: text as one more "  sharer:"
+ * line, JSON as a "sharer" object.
  */
 #ifndef HOTLINE_SENSOR_STATS_PRINT_H
 #define HOTLINE_SENSOR_STATS_PRINT_H

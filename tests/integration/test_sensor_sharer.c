@@ -7,8 +7,8 @@
  * sensor's final stats (--stats-json) must say every record was ACKed.
  * Cases: ipc replay of every fixture; CURVE tcp with a listed and an
  * unlisted sensor key; a sharer that starts after the sensor (FIFO input);
- * kill -9 of the sensor while records flow, then a restart. Every wait is a
- * poll with a deadline.
+ * kill -9 of the sensor while records flow, then a restart; --stats-interval
+ * blocks with the link's counters. Every wait is a poll with a deadline.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -893,6 +893,110 @@ static void test_pushed_set_replaces_the_running_one(void **state)
 	h_stop(&w->a);
 }
 
+/* ---- 7. --stats-interval: periodic blocks carry the link's counters ---- */
+
+/* Frames the sensor skips (an Ethernet type it does not decode), at the
+ * capture's last timestamp so that no flow expires: they only make the
+ * reader look at the clock (every 1024 frames) and print a periodic block. */
+static void feed_filler(int fd, uint32_t ts_sec, uint32_t ts_usec, unsigned n)
+{
+	enum { FRAME = 14, REC = 16 + FRAME };
+	static unsigned char buf[1100 * REC];
+	assert_true(n <= 1100);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned char *r = buf + (size_t)i * REC;
+		uint32_t hdr[4] = {ts_sec, ts_usec, FRAME, FRAME}; /* the fixtures' byte order */
+		memcpy(r, hdr, sizeof hdr);
+		memset(r + 16, 0x02, 12);
+		r[28] = 0x88; /* IEEE local experimental */
+		r[29] = 0xb5;
+	}
+	assert_int_equal(write(fd, buf, (size_t)n * REC), (ssize_t)n * REC);
+}
+
+/* The "sharer" object of each periodic (not final) stats line in path,
+ * appended to arr; the number of periodic lines, with or without one. */
+static size_t periodic_link_stats(const char *path, json_t *arr)
+{
+	char *text = h_read_file(path);
+	size_t n = 0;
+	for (const char *p = text; (p = strstr(p, "{\"event\":\"stats\"")) != NULL; p++) {
+		const char *nl = strchr(p, '\n');
+		if (nl == NULL)
+			break; /* still being written */
+		json_t *st = json_loadb(p, (size_t)(nl - p), 0, NULL);
+		assert_non_null(st);
+		if (json_is_false(json_object_get(st, "final"))) {
+			n++;
+			json_t *link = json_object_get(st, "sharer");
+			if (link != NULL)
+				json_array_append(arr, link);
+		}
+		json_decref(st);
+	}
+	free(text);
+	return n;
+}
+
+static void test_periodic_stats(void **state)
+{
+	struct world *w = *state;
+	int64_t t0 = mono_ms();
+	h_start(&w->a);
+	char fifo[512];
+	make_fifo(w, "periodic.fifo", fifo, sizeof fifo);
+	struct sensor s;
+	sensor_start(w, &s, "periodic", fifo, "--sensor-name", "edge1", "--sharer", w->a.sensor,
+	             "--sharer-name", "alpha", "--stats-interval", "1", NULL);
+	int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	feed(fd, "dns_udp_query.pcap", true); /* one record now, its update at the end */
+	wait_lines(s.out, 1);
+	h_wait_ge(&w->a, "sightings", 1);
+	/* Filler until a periodic block shows the record ACKed (alpha has
+	 * it; its ACK may still be on the way to the sensor). */
+	int64_t deadline = mono_ms() + H_DEADLINE_MS;
+	json_t *link = NULL;
+	size_t blocks = 0, with_link = 0;
+	while (link == NULL) {
+		if (mono_ms() > deadline)
+			fail_msg("%zu periodic block(s), %zu with \"sharer\", none with the record "
+			         "ACKed",
+			         blocks, with_link);
+		feed_filler(fd, 1462960800, 1000, 1100);
+		poll(NULL, 0, H_POLL_MS);
+		json_t *arr = json_array();
+		blocks = periodic_link_stats(s.err, arr);
+		with_link = json_array_size(arr);
+		/* every periodic block carries the counters, each a snapshot */
+		assert_int_equal(with_link, blocks);
+		for (size_t i = 0; i < with_link; i++) {
+			const json_t *l = json_array_get(arr, i);
+			assert_int_equal(geti(l, "queued"), geti(l, "acked") + geti(l, "pending") +
+			                                            geti(l, "dropped") +
+			                                            geti(l, "refused"));
+			if (link == NULL && geti(l, "acked") == 1)
+				link = json_incref((json_t *)l);
+		}
+		json_decref(arr);
+	}
+	assert_int_equal(geti(link, "queued"), 1);
+	assert_int_equal(geti(link, "sent"), 1);
+	assert_int_equal(geti(link, "messages_acked"), 1);
+	assert_int_equal(geti(link, "pending"), 0);
+	assert_int_equal(geti(link, "dropped") + geti(link, "refused") + geti(link, "invalid"), 0);
+	assert_int_equal(geti(link, "disconnects"), 0);
+	(void)geti(link, "resent"); /* not pinned: a sharer slower than resend_ms makes one */
+	json_decref(link);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(sensor_wait(&s), 0);
+	expect_all_acked(&s, 2); /* the final block: the end-of-flow update too */
+	print_message("periodic stats: %zu block(s) until the record showed ACKed, each with "
+	              "the link's counters; %.2f s\n",
+	              blocks, (double)(mono_ms() - t0) / 1000);
+	h_stop(&w->a);
+}
+
 int main(void)
 {
 	/* A sensor killed mid-write must not take the test with it. */
@@ -906,6 +1010,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_config_file, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_pushed_set_replaces_the_running_one, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_periodic_stats, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
  * NACKs by hand. Every wait is a zmq_poll with a deadline.
  */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -226,6 +228,45 @@ static void free_got(struct got *g, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		json_decref(g[i].body);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The link's thread takes ACKs on its own: poll its stats, with a
+ * deadline, until it has taken n messages' ACKs in all. */
+static void wait_messages_acked(hl_sharer_link_t *l, unsigned long n,
+                                struct hl_sharer_link_stats *st)
+{
+	int64_t deadline = mono_ms() + DEADLINE_MS;
+	for (;;) {
+		hl_sharer_link_stats(l, st);
+		if (st->messages_acked >= n)
+			break;
+		if (mono_ms() > deadline)
+			fail_msg("%lu message(s) ACKed, waited for %lu", st->messages_acked, n);
+		poll(NULL, 0, 1);
+	}
+	assert_int_equal(st->messages_acked, n);
+}
+
+/* Every record queued is in exactly one state. */
+static void assert_balanced(const struct hl_sharer_link_stats *st)
+{
+	assert_int_equal(st->queued, st->acked + st->pending + st->dropped + st->refused);
+}
+
+/* One record sent and received alone in its message (the fake sharer takes
+ * it before the next is sent). */
+static void send_one(struct fake *f, hl_sharer_link_t *l, unsigned i, struct got *g)
+{
+	send_n(l, i, 1);
+	assert_int_equal(recv_records(f, g, 1, i, 1), 1);
+	assert_int_equal(nrec(g), 1);
 }
 
 /* The sensor's own records are not parsed again, but a line that could
@@ -456,6 +497,114 @@ static void test_resend_after_reconnect(void **state)
 	hl_sharer_link_destroy(&l);
 }
 
+/* The sharer ACKs messages 2 and 3 before message 1: their records stop
+ * counting at once (pending, and the queue bound), so a queue of 4 takes
+ * 3 more records without dropping any; with all 4 un-ACKed, the next drops
+ * the oldest un-ACKed one. Each record reaches the sharer once. */
+static void test_out_of_order_ack(void **state)
+{
+	struct fake *f = *state;
+	fake_bind(f);
+	hl_sharer_link_t *l = link_new(f, 4, 600000);
+	struct got g[7];
+	for (unsigned i = 0; i < 3; i++)
+		send_one(f, l, i, &g[i]);
+	ack(f, &g[2]);
+	ack(f, &g[1]);
+	struct hl_sharer_link_stats st;
+	wait_messages_acked(l, 2, &st);
+	assert_int_equal(st.queued, 3);
+	assert_int_equal(st.sent, 3);
+	assert_int_equal(st.acked, 2);
+	assert_int_equal(st.pending, 1);
+	assert_int_equal(st.dropped, 0);
+	/* Room for 3: the ring (4 messages) is full after the first of them
+	 * and makes room from the ACKed messages behind the head. */
+	for (unsigned i = 3; i < 6; i++) {
+		send_one(f, l, i, &g[i]);
+		hl_sharer_link_stats(l, &st);
+		assert_int_equal(st.dropped, 0);
+		assert_int_equal(st.pending, i - 1);
+		assert_balanced(&st);
+	}
+	assert_int_equal(st.queued, 6);
+	assert_int_equal(st.sent, 6);
+	/* Full: record 6 pushes out record 0 (message 1, still un-ACKed). */
+	send_one(f, l, 6, &g[6]);
+	hl_sharer_link_stats(l, &st);
+	assert_int_equal(st.dropped, 1);
+	assert_int_equal(st.pending, 4);
+	assert_balanced(&st);
+	/* An ACK of the dropped message counts nothing. */
+	ack(f, &g[6]);
+	ack(f, &g[0]);
+	ack(f, &g[4]);
+	ack(f, &g[3]);
+	ack(f, &g[5]);
+	assert_int_equal(hl_sharer_link_flush(l, DEADLINE_MS), 0);
+	hl_sharer_link_stats(l, &st);
+	assert_int_equal(st.queued, 7);
+	assert_int_equal(st.sent, 7);
+	assert_int_equal(st.acked, 6);
+	assert_int_equal(st.messages_acked, 6);
+	assert_int_equal(st.dropped, 1);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(st.resent + st.refused + st.invalid, 0);
+	struct got extra;
+	assert_false(fake_recv(f, &extra, 0)); /* nothing came twice */
+	free_got(g, 7);
+	hl_sharer_link_destroy(&l);
+}
+
+/* The head message stays un-ACKed while 20 later ones are ACKed one by
+ * one: the ring of 3 wraps and compacts again and again, pending stays 1,
+ * nothing is dropped; a reconnect then sends the head again, and only it. */
+static void test_stuck_head(void **state)
+{
+	struct fake *f = *state;
+	fake_bind(f);
+	hl_sharer_link_t *l = link_new(f, 3, 600000);
+	struct got head;
+	send_one(f, l, 0, &head);
+	struct hl_sharer_link_stats st;
+	for (unsigned i = 1; i <= 20; i++) {
+		struct got g;
+		send_one(f, l, i, &g);
+		ack(f, &g);
+		json_decref(g.body);
+		wait_messages_acked(l, i, &st);
+		assert_int_equal(st.pending, 1);
+		assert_int_equal(st.dropped, 0);
+		assert_int_equal(st.acked, i);
+		assert_balanced(&st);
+	}
+	fake_unbind(f);
+	fake_bind(f);
+	struct got r;
+	assert_true(fake_recv(f, &r, DEADLINE_MS));
+	assert_string_equal(r.env.id, head.env.id);
+	assert_true(json_equal(r.body, head.body));
+	ack(f, &r);
+	json_decref(r.body);
+	wait_messages_acked(l, 21, &st);
+	assert_int_equal(hl_sharer_link_flush(l, DEADLINE_MS), 0);
+	/* A second copy may have left before the ACK (both the drop and the
+	 * new handshake send again); nothing else may. */
+	while (fake_recv(f, &r, 0)) {
+		assert_string_equal(r.env.id, head.env.id);
+		json_decref(r.body);
+	}
+	hl_sharer_link_stats(l, &st);
+	assert_int_equal(st.queued, 21);
+	assert_int_equal(st.sent, 21);
+	assert_int_equal(st.acked, 21);
+	assert_int_equal(st.messages_acked, 21);
+	assert_int_equal(st.pending + st.dropped + st.refused, 0);
+	assert_true(st.resent >= 1);
+	json_decref(head.body);
+	hl_sharer_link_destroy(&l);
+}
+
 static void test_bad_options(void **state)
 {
 	(void)state;
@@ -486,6 +635,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_full_queue_drops_oldest, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_nack, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_resend_after_reconnect, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_out_of_order_ack, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_stuck_head, setup, teardown),
 	        cmocka_unit_test(test_bad_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
