@@ -12,6 +12,8 @@
 
 #include "config.h"
 #include "hotline/err.h"
+#include "packet.h"
+#include "tcp_reorder.h"
 #include "yaml_reader.h"
 
 #define CONFIGS HOTLINE_SOURCE_DIR "/configs"
@@ -144,6 +146,18 @@ static void test_example_sensor(void **state)
 	assert_false(c.stats_json);
 	assert_string_equal(c.sharer.endpoint, "ipc:///run/hotline/alpha-sensors.sock");
 	assert_null(c.sharer.server_key);
+	assert_null(c.user); /* commented out */
+	assert_true(c.watch);
+	/* the example spells out the engine's defaults */
+	assert_int_equal(c.frag_max, HL_DEFRAG_DEFAULT_MAX_REASSEMBLIES);
+	assert_int_equal(c.frag_memory, HL_DEFRAG_DEFAULT_MAX_MEM);
+	assert_int_equal(c.frag_timeout, HL_DEFRAG_DEFAULT_TIMEOUT_US);
+	assert_int_equal(c.reorder_memory, HL_TCP_REORDER_DEFAULT_MAX_TOTAL);
+	assert_int_equal(c.reorder_dir_bytes, HL_TCP_REORDER_DEFAULT_MAX_DIR);
+	assert_string_equal(c.sharer.name, "alpha");
+	assert_int_equal(c.sharer.queue, 10000);
+	assert_int_equal(c.sharer.flush_timeout, 5000000);
+	assert_null(c.sharer.set);
 	assert_int_equal(hl_sensor_config_check(&c, "sensor.yaml", &d), 0);
 	hl_sensor_config_free(&c);
 }
