@@ -560,8 +560,9 @@ static int parse_options(int argc, char **argv, struct hl_sensor_opts *o)
 		return EXIT_USAGE;
 	}
 	if (o->sharer.endpoint != NULL && o->sharer.name == NULL) {
-		fprintf(stderr, "hotline-sensor: --sharer needs --sharer-name NAME (the sharer's "
-		                "party name, the 'name' in its config)\n");
+		fprintf(stderr, "hotline-sensor: --sharer needs --sharer-name NAME (sharer.name in "
+		                "a --config file): the sharer's party name, the 'name' in its "
+		                "config\n");
 		return EXIT_USAGE;
 	}
 	return -1;

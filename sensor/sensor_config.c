@@ -3,7 +3,9 @@
  * The file is read and checked (types, ranges, key and line in every
  * error) by sharer/config_sensor.c; here its values only change units
  * where an option counts differently (buffer_size bytes -> --buffer-size
- * MiB, stats_interval µs -> seconds, home_net list -> the comma list).
+ * MiB, stats_interval µs -> seconds, home_net list -> the comma list,
+ * sharer.flush_timeout µs -> ms). A key the file leaves out keeps the
+ * option's default.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +68,37 @@ static void copy_evidence(const struct hl_sensor_config *c, struct hl_evidence_c
 	ev->worker_memory = c->evidence_memory;
 }
 
+/* Only what the file gives: the engine's defaults are the defaults. */
+static void copy_reassembly(const struct hl_sensor_config *c, struct hl_worker_config *w)
+{
+	if (c->frag_max > 0)
+		w->decoder.defrag.max_reassemblies = (uint32_t)c->frag_max;
+	if (c->frag_memory > 0)
+		w->decoder.defrag.max_mem = c->frag_memory;
+	if (c->frag_timeout > 0)
+		w->decoder.defrag.timeout_us = c->frag_timeout;
+	if (c->reorder_memory > 0)
+		w->reorder.max_held_total = c->reorder_memory;
+	if (c->reorder_dir_bytes > 0)
+		w->reorder.max_held_dir = (uint32_t)c->reorder_dir_bytes;
+}
+
+static void copy_sharer(const struct hl_sensor_config *c, struct hl_sensor_sharer_opts *so)
+{
+	so->endpoint = c->sharer.endpoint;
+	so->server_key = c->sharer.server_key;
+	so->server_key_file = c->sharer.server_key_file;
+	so->secret_key_file = c->sharer.secret_key_file;
+	if (c->sharer.name != NULL)
+		so->name = c->sharer.name;
+	if (c->sharer.queue > 0)
+		so->queue = (size_t)c->sharer.queue;
+	if (c->sharer.flush_timeout >= 0) /* at most 1 h: fits an int of ms */
+		so->flush_timeout_ms = (int)((c->sharer.flush_timeout + 500) / 1000);
+	if (c->sharer.set != NULL)
+		so->set_path = c->sharer.set;
+}
+
 int hl_sensor_opts_load(struct hl_sensor_opts *o, const char *path, struct hl_sensor_config *cfg,
                         FILE *log)
 {
@@ -105,10 +138,11 @@ int hl_sensor_opts_load(struct hl_sensor_opts *o, const char *path, struct hl_se
 	e->stats_interval_s = (double)cfg->stats_interval / 1e6;
 	e->stats_json = cfg->stats_json;
 	o->quiet = cfg->quiet;
-	o->sharer.endpoint = cfg->sharer.endpoint;
-	o->sharer.server_key = cfg->sharer.server_key;
-	o->sharer.server_key_file = cfg->sharer.server_key_file;
-	o->sharer.secret_key_file = cfg->sharer.secret_key_file;
+	copy_reassembly(cfg, &e->worker);
+	if (cfg->user != NULL)
+		o->user = cfg->user;
+	o->watch = cfg->watch;
+	copy_sharer(cfg, &o->sharer);
 	return 0;
 bad:
 	hl_sensor_config_free(cfg);

@@ -92,11 +92,13 @@ struct hl_sensor_config {
 	bool promisc;
 	uint64_t buffer_size; /* bytes; 0: libpcap's default */
 	bool immediate;
+	char *user; /* drop root for this user once the capture is open; NULL: stay */
 	/* indicators */
 	struct hl_strv rules;
 	enum hl_format format;
 	struct hl_strv allowlist;
 	struct hl_strv home_net; /* CIDRs: our own networks */
+	bool watch;              /* reload when an indicator file changes */
 	/* output */
 	struct hl_strv outputs; /* files, "-" for stdout */
 	char *sensor_name;      /* NULL: the host name */
@@ -114,6 +116,13 @@ struct hl_sensor_config {
 	int64_t workers; /* 0: cores - 1 */
 	int64_t max_flows;
 	uint64_t stream_depth; /* bytes; 0: all */
+	/* IP and TCP reassembly bounds, per worker; 0: not in the file, the
+	 * engine's default (hl_engine_config_init) stays */
+	int64_t frag_max;
+	uint64_t frag_memory;       /* bytes */
+	int64_t frag_timeout;       /* µs */
+	uint64_t reorder_memory;    /* bytes */
+	uint64_t reorder_dir_bytes; /* bytes per flow direction */
 	/* stats */
 	int64_t stats_interval; /* µs; 0: only at exit */
 	bool stats_json;
@@ -124,6 +133,10 @@ struct hl_sensor_config {
 		char *server_key;      /* the sharer's public key (Z85), tcp only */
 		char *server_key_file; /* or a file */
 		char *secret_key_file; /* this sensor's key, tcp only */
+		char *name;            /* the sharer's party name (the envelopes' "to") */
+		int64_t queue;         /* un-ACKed records kept; 0: the link's default */
+		int64_t flush_timeout; /* µs to wait for ACKs at exit; -1: the default */
+		char *set;             /* keep the sets the sharer pushes here; NULL: none */
 	} sharer;
 };
 

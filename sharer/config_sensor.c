@@ -2,8 +2,10 @@
  *
  * The keys are the sensor's long options with '-' as '_' (and "outputs"
  * for the repeatable --output, "promisc" for --no-promisc turned around),
- * so a file and a command line say the same thing. Test-only options
- * (--expect, --deterministic) stay on the command line.
+ * so a file and a command line say the same thing; the sharer's options
+ * are under "sharer" without their "sharer-" prefix. Only test modes
+ * (--expect, --deterministic), --config itself and the negations that
+ * undo the file (--no-sharer) stay on the command line.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -55,6 +57,12 @@ static const struct hl_yfield link_fields[] = {
          0},
         {"server_key_file", HL_YK_PATH, 0, S(server_key_file), 0, 0, 0, NULL, NULL, NULL, NULL, 0},
         {"secret_key_file", HL_YK_PATH, 0, S(secret_key_file), 0, 0, 0, NULL, NULL, NULL, NULL, 0},
+        {"name", HL_YK_STR, 0, S(name), 0, 0, 0, NULL, hl_cfg_check_party, NULL, NULL, 0},
+        /* the bounds of --sharer-queue and --sharer-flush-timeout */
+        {"queue", HL_YK_INT, 0, S(queue), 1, 10000000, 0, NULL, NULL, NULL, NULL, 0},
+        {"flush_timeout", HL_YK_DURATION, 0, S(flush_timeout), 0, CFG_HOUR, 0, NULL, NULL, NULL,
+         NULL, 0},
+        {"set", HL_YK_PATH, 0, S(set), 0, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
 
 static const struct hl_yschema link_schema = {
@@ -78,6 +86,7 @@ static void sensor_init(void *obj)
 	c->evidence_packets_before = 16;
 	c->evidence_packets_after = 16;
 	c->evidence_memory = 32ull << 20;
+	c->sharer.flush_timeout = -1; /* 0 is a value: do not wait */
 }
 
 static void sensor_cross_check(void *obj, struct hl_yctx *ctx, const struct hl_ynode *node)
@@ -98,11 +107,13 @@ static const struct hl_yfield sensor_fields[] = {
         {F("buffer_size", HL_YK_SIZE, 0, buffer_size), 0, 4 * CFG_GIB, 0, NULL, NULL, NULL, NULL,
          0},
         {F("immediate", HL_YK_BOOL, 0, immediate), 0, 0, 0, NULL, NULL, NULL, NULL, 0},
+        {F("user", HL_YK_STR, 0, user), 0, 0, 255, NULL, hl_cfg_check_line, NULL, NULL, 0},
         {F("rules", HL_YK_PATHLIST, 0, rules), 0, 256, 0, NULL, NULL, NULL, NULL, 0},
         {F("format", HL_YK_CUSTOM, 0, format), 0, 0, 32, NULL, NULL, set_format, NULL, 0},
         {F("allowlist", HL_YK_PATHLIST, 0, allowlist), 0, 256, 0, NULL, NULL, NULL, NULL, 0},
         {F("home_net", HL_YK_STRLIST, 0, home_net), 0, 1024, 64, NULL, hl_cfg_check_cidr, NULL,
          NULL, 0},
+        {F("watch", HL_YK_BOOL, 0, watch), 0, 0, 0, NULL, NULL, NULL, NULL, 0},
         {F("outputs", HL_YK_PATHLIST, 0, outputs), 0, 256, 0, NULL, NULL, NULL, NULL, 0},
         {F("sensor_name", HL_YK_STR, 0, sensor_name), 0, 0, 255, NULL, hl_cfg_check_line, NULL,
          NULL, 0},
@@ -123,6 +134,17 @@ static const struct hl_yfield sensor_fields[] = {
         {F("max_flows", HL_YK_INT, 0, max_flows), 16, 1 << 24, 0, NULL, NULL, NULL, NULL, 0},
         {F("stream_depth", HL_YK_SIZE, 0, stream_depth), 0, INT64_MAX, 0, NULL, NULL, NULL, NULL,
          0},
+        /* the bounds of --frag-* and --reorder-* (docs/operations.md): a
+         * floor each, so that a typo cannot refuse all traffic */
+        {F("frag_max", HL_YK_INT, 0, frag_max), 16, 1 << 24, 0, NULL, NULL, NULL, NULL, 0},
+        {F("frag_memory", HL_YK_SIZE, 0, frag_memory), 64 * CFG_KIB, 1LL << 40, 0, NULL, NULL, NULL,
+         NULL, 0},
+        {F("frag_timeout", HL_YK_DURATION, 0, frag_timeout), 1, CFG_HOUR, 0, NULL, NULL, NULL, NULL,
+         0},
+        {F("reorder_memory", HL_YK_SIZE, 0, reorder_memory), 64 * CFG_KIB, 1LL << 40, 0, NULL, NULL,
+         NULL, NULL, 0},
+        {F("reorder_dir_bytes", HL_YK_SIZE, 0, reorder_dir_bytes), 4 * CFG_KIB, UINT32_MAX, 0, NULL,
+         NULL, NULL, NULL, 0},
         {F("stats_interval", HL_YK_DURATION, 0, stats_interval), 0, CFG_DAY, 0, NULL, NULL, NULL,
          NULL, 0},
         {F("stats_json", HL_YK_BOOL, 0, stats_json), 0, 0, 0, NULL, NULL, NULL, NULL, 0},

@@ -706,7 +706,7 @@ static void test_sigterm_flush(void **state)
 	h_stop(&w->b);
 }
 
-/* ---- 5. --config FILE: the file's sharer, the command line over it ---- */
+/* ---- 5. --config FILE: the file's sharer (name and all), the command line over it ---- */
 
 static void write_text(const char *path, const char *text)
 {
@@ -744,11 +744,12 @@ static void test_config_file(void **state)
 	         "sensor_name: edge1\n"
 	         "workers: 1\n"
 	         "stats_json: true\n"
-	         "sharer:\n  endpoint: %s\n",
+	         "sharer:\n  endpoint: %s\n  name: alpha\n  flush_timeout: 10s\n",
 	         PCAPS, SET, w->a.sensor);
 	write_text(cfg, text);
 	char *err = NULL;
-	const char *run1[] = {"--config", cfg, "--sharer-name", "alpha", NULL};
+	/* the sharer's name from the file: no --sharer-name */
+	const char *run1[] = {"--config", cfg, NULL};
 	int rc = run_sensor(w, run1, &err);
 	if (rc != 0)
 		fail_msg("--config: exit %d: %s", rc, err);
@@ -788,13 +789,16 @@ static void test_config_file(void **state)
 	assert_non_null(strstr(err, "sensor.yaml:4:"));
 	assert_non_null(strstr(err, "snaplen"));
 	free(err);
-	/* An unknown key (a sharer option the file does not have). */
-	snprintf(text, sizeof text, "version: 1\nsharer:\n  endpoint: %s\n  queue: 5\n",
+	/* A sharer key out of its range, and an unknown one. */
+	snprintf(text, sizeof text,
+	         "version: 1\nsharer:\n  endpoint: %s\n  queue: 0\n  flush_timout: 1s\n",
 	         w->a.sensor);
 	write_text(cfg, text);
 	assert_int_equal(run_sensor(w, run3, &err), 2);
-	assert_non_null(strstr(err, "sensor.yaml:4:"));
-	assert_non_null(strstr(err, "sharer.queue"));
+	assert_non_null(strstr(err, "sensor.yaml:4: error: column 10: key 'sharer.queue': 0 is out "
+	                            "of range (1..10000000)"));
+	assert_non_null(strstr(err, "sensor.yaml:5: error: column 3: key 'sharer.flush_timout': "
+	                            "unknown key (did you mean 'flush_timeout'?)"));
 	free(err);
 	/* --sharer without the sharer's name: a usage error, at once. */
 	const char *run4[] = {

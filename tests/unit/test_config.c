@@ -12,6 +12,8 @@
 
 #include "config.h"
 #include "hotline/err.h"
+#include "packet.h"
+#include "tcp_reorder.h"
 #include "yaml_reader.h"
 
 #define CONFIGS HOTLINE_SOURCE_DIR "/configs"
@@ -144,6 +146,18 @@ static void test_example_sensor(void **state)
 	assert_false(c.stats_json);
 	assert_string_equal(c.sharer.endpoint, "ipc:///run/hotline/alpha-sensors.sock");
 	assert_null(c.sharer.server_key);
+	assert_null(c.user); /* commented out */
+	assert_true(c.watch);
+	/* the example spells out the engine's defaults */
+	assert_int_equal(c.frag_max, HL_DEFRAG_DEFAULT_MAX_REASSEMBLIES);
+	assert_int_equal(c.frag_memory, HL_DEFRAG_DEFAULT_MAX_MEM);
+	assert_int_equal(c.frag_timeout, HL_DEFRAG_DEFAULT_TIMEOUT_US);
+	assert_int_equal(c.reorder_memory, HL_TCP_REORDER_DEFAULT_MAX_TOTAL);
+	assert_int_equal(c.reorder_dir_bytes, HL_TCP_REORDER_DEFAULT_MAX_DIR);
+	assert_string_equal(c.sharer.name, "alpha");
+	assert_int_equal(c.sharer.queue, 10000);
+	assert_int_equal(c.sharer.flush_timeout, 5000000);
+	assert_null(c.sharer.set);
 	assert_int_equal(hl_sensor_config_check(&c, "sensor.yaml", &d), 0);
 	hl_sensor_config_free(&c);
 }
@@ -538,6 +552,155 @@ static void test_sensor_config(void **state)
 	        "tcp:// endpoint)\n");
 }
 
+#define SIZE_SYNTAX                                                                                \
+	"expected a size: a number and an optional unit (B, kB, KiB, MB, MiB, GB, GiB, TB, TiB), " \
+	"e.g. 64MiB"
+#define DURATION_SYNTAX \
+	"expected a duration: a number and a unit (us, ms, s, m, h, d), e.g. 250ms, 30s, 1h30m"
+
+/* The keys of the deployment options that once were command line only:
+ * each with a good value, the defaults when absent, a wrong type and the
+ * ends of its range. */
+static void test_sensor_config_deployment_keys(void **state)
+{
+	(void)state;
+	struct rec r;
+	struct hl_diag d = rec_diag(&r);
+	struct hl_sensor_config c;
+	const char *ok = "watch: true\n"
+	                 "user: hotline\n"
+	                 "frag_max: 16\n"
+	                 "frag_memory: 64KiB\n"
+	                 "frag_timeout: 250ms\n"
+	                 "reorder_memory: 1TiB\n"
+	                 "reorder_dir_bytes: 4KiB\n"
+	                 "sharer:\n"
+	                 "  endpoint: ipc:///run/a.sock\n"
+	                 "  name: alpha\n"
+	                 "  queue: 10000000\n"
+	                 "  flush_timeout: 0\n"
+	                 "  set: pushed.jsonl\n";
+	assert_int_equal(hl_sensor_config_parse("s.yaml", ok, strlen(ok), "/d", &c, &d), 0);
+	assert_true(c.watch);
+	assert_string_equal(c.user, "hotline");
+	assert_int_equal(c.frag_max, 16);
+	assert_int_equal(c.frag_memory, 65536);
+	assert_int_equal(c.frag_timeout, 250000);
+	assert_int_equal(c.reorder_memory, 1ULL << 40);
+	assert_int_equal(c.reorder_dir_bytes, 4096);
+	assert_string_equal(c.sharer.name, "alpha");
+	assert_int_equal(c.sharer.queue, 10000000);
+	assert_int_equal(c.sharer.flush_timeout, 0); /* a value: do not wait */
+	assert_string_equal(c.sharer.set, "/d/pushed.jsonl");
+	assert_int_equal(d.errors, 0);
+	hl_sensor_config_free(&c);
+
+	/* Absent: "not given", so that the options keep their defaults. */
+	const char *none = "quiet: true\n";
+	assert_int_equal(hl_sensor_config_parse("s.yaml", none, strlen(none), "/d", &c, &d), 0);
+	assert_false(c.watch);
+	assert_null(c.user);
+	assert_int_equal(c.frag_max, 0);
+	assert_int_equal(c.frag_memory, 0);
+	assert_int_equal(c.frag_timeout, 0);
+	assert_int_equal(c.reorder_memory, 0);
+	assert_int_equal(c.reorder_dir_bytes, 0);
+	assert_null(c.sharer.name);
+	assert_int_equal(c.sharer.queue, 0);
+	assert_int_equal(c.sharer.flush_timeout, -1);
+	assert_null(c.sharer.set);
+	hl_sensor_config_free(&c);
+
+	/* The sharer's settings without its endpoint: the endpoint may come
+	 * from --sharer. */
+	const char *no_ep = "sharer:\n  name: alpha\n  queue: 5\n";
+	assert_int_equal(hl_sensor_config_parse("s.yaml", no_ep, strlen(no_ep), NULL, &c, &d), 0);
+	assert_null(c.sharer.endpoint);
+	assert_int_equal(c.sharer.queue, 5);
+	hl_sensor_config_free(&c);
+
+	/* Wrong types. */
+	expect_sensor_error("watch: 1\n"
+	                    "user: [a]\n"
+	                    "frag_max: \"64\"\n"
+	                    "frag_memory: lots\n"
+	                    "frag_timeout: 30\n"
+	                    "reorder_memory: true\n"
+	                    "reorder_dir_bytes: {a: 1}\n",
+	                    "s.yaml:1: column 8: key 'watch': expected true or false\n"
+	                    "s.yaml:2: column 7: key 'user': expected a string, got a list\n"
+	                    "s.yaml:3: column 11: key 'frag_max': expected an integer, got a "
+	                    "quoted string\n"
+	                    "s.yaml:4: column 14: key 'frag_memory': " SIZE_SYNTAX "\n"
+	                    "s.yaml:5: column 15: key 'frag_timeout': " DURATION_SYNTAX "\n"
+	                    "s.yaml:6: column 17: key 'reorder_memory': " SIZE_SYNTAX "\n"
+	                    "s.yaml:7: column 20: key 'reorder_dir_bytes': expected a size, got "
+	                    "a mapping\n");
+	expect_sensor_error("sharer:\n"
+	                    "  name: {a: 1}\n"
+	                    "  queue: many\n"
+	                    "  flush_timeout: 5\n"
+	                    "  set: [a, b]\n",
+	                    "s.yaml:2: column 9: key 'sharer.name': expected a string, got a "
+	                    "mapping\n"
+	                    "s.yaml:3: column 10: key 'sharer.queue': expected an integer\n"
+	                    "s.yaml:4: column 18: key 'sharer.flush_timeout': " DURATION_SYNTAX "\n"
+	                    "s.yaml:5: column 8: key 'sharer.set': expected a string, got a "
+	                    "list\n");
+	/* Bad strings. */
+	expect_sensor_error("user: \"a\\nb\"\nsharer:\n  name: \"-alpha\"\n",
+	                    "s.yaml:1: column 7: key 'user': contains a control character\n"
+	                    "s.yaml:3: column 9: key 'sharer.name': not a party name (1..64 of A-Z "
+	                    "a-z 0-9 _ . -, "
+	                    "not starting with . or -)\n");
+	/* Below and above each range. */
+	expect_sensor_error(
+	        "frag_max: 15\n"
+	        "frag_memory: 65535\n"
+	        "frag_timeout: 0\n"
+	        "reorder_memory: 65535\n"
+	        "reorder_dir_bytes: 4095\n"
+	        "sharer:\n"
+	        "  queue: 0\n"
+	        "  flush_timeout: 1h1s\n",
+	        "s.yaml:1: column 11: key 'frag_max': 15 is out of range (16..16777216)\n"
+	        "s.yaml:2: column 14: key 'frag_memory': 65535 is out of range "
+	        "(65536..1099511627776 bytes)\n"
+	        "s.yaml:3: column 15: key 'frag_timeout': 0 is out of range (1us..1h)\n"
+	        "s.yaml:4: column 17: key 'reorder_memory': 65535 is out of range "
+	        "(65536..1099511627776 bytes)\n"
+	        "s.yaml:5: column 20: key 'reorder_dir_bytes': 4095 is out of range "
+	        "(4096..4294967295 bytes)\n"
+	        "s.yaml:7: column 10: key 'sharer.queue': 0 is out of range "
+	        "(1..10000000)\n"
+	        "s.yaml:8: column 18: key 'sharer.flush_timeout': 1h1s is out of range "
+	        "(0..1h)\n");
+	expect_sensor_error("frag_max: 16777217\n"
+	                    "frag_memory: 1025GiB\n"
+	                    "frag_timeout: 1h1us\n"
+	                    "reorder_memory: 2TiB\n"
+	                    "reorder_dir_bytes: 4GiB\n"
+	                    "sharer:\n"
+	                    "  queue: 10000001\n",
+	                    "s.yaml:1: column 11: key 'frag_max': 16777217 is out of range "
+	                    "(16..16777216)\n"
+	                    "s.yaml:2: column 14: key 'frag_memory': 1025GiB is out of range "
+	                    "(65536..1099511627776 bytes)\n"
+	                    "s.yaml:3: column 15: key 'frag_timeout': 1h1us is out of range "
+	                    "(1us..1h)\n"
+	                    "s.yaml:4: column 17: key 'reorder_memory': 2TiB is out of range "
+	                    "(65536..1099511627776 bytes)\n"
+	                    "s.yaml:5: column 20: key 'reorder_dir_bytes': 4GiB is out of range "
+	                    "(4096..4294967295 bytes)\n"
+	                    "s.yaml:7: column 10: key 'sharer.queue': 10000001 is out of range "
+	                    "(1..10000000)\n");
+	/* Misspelt: the near miss is suggested. */
+	expect_sensor_error("wacth: true\nsharer:\n  flush_timeot: 1s\n",
+	                    "s.yaml:1: column 1: key 'wacth': unknown key (did you mean 'watch'?)\n"
+	                    "s.yaml:3: column 3: key 'sharer.flush_timeot': unknown key (did you "
+	                    "mean 'flush_timeout'?)\n");
+}
+
 static const char agreement_base[] = "parties: [alpha, bravo]\n"
                                      "tlp_ceiling: green\n"
                                      "share:\n"
@@ -693,6 +856,7 @@ int main(void)
 	        cmocka_unit_test(test_errors_all_reported),
 	        cmocka_unit_test(test_files),
 	        cmocka_unit_test(test_sensor_config),
+	        cmocka_unit_test(test_sensor_config_deployment_keys),
 	        cmocka_unit_test(test_agreement_errors),
 	        cmocka_unit_test(test_scalars),
 	};

@@ -14,6 +14,17 @@
 #include "hotline/err.h"
 #include "sensor_opts.h"
 
+/* hotline-sensor's own option parser (static in sensor/main.c), so that
+ * "the command line over the file" is tested on the code main() runs; its
+ * main() is renamed out of the way. */
+#ifndef HOTLINE_VERSION
+#define HOTLINE_VERSION "test"
+#endif
+#define main hotline_sensor_main
+int hotline_sensor_main(int argc, char **argv);
+#include "../../sensor/main.c"
+#undef main
+
 static char dir[] = "/tmp/hl-sensor-opts-XXXXXX";
 
 static void write_file(const char *path, const char *text)
@@ -74,10 +85,21 @@ static void every_key_reaches_its_option(void **state)
 	              "stats_interval: 1m30s\n"
 	              "stats_json: true\n"
 	              "quiet: true\n"
+	              "user: nobody\n"
+	              "watch: true\n"
+	              "frag_max: 100\n"
+	              "frag_memory: 1MiB\n"
+	              "frag_timeout: 1500ms\n"
+	              "reorder_memory: 2MiB\n"
+	              "reorder_dir_bytes: 8KiB\n"
 	              "sharer:\n"
 	              "  endpoint: tcp://127.0.0.1:7702\n"
 	              "  server_key_file: alpha.pub\n"
-	              "  secret_key_file: /k/edge1.key\n",
+	              "  secret_key_file: /k/edge1.key\n"
+	              "  name: alpha\n"
+	              "  queue: 42\n"
+	              "  flush_timeout: 2500us\n"
+	              "  set: pushed.jsonl\n",
 	              &o, &cfg, log, sizeof log);
 	assert_int_equal(rc, 0);
 	assert_string_equal(o.engine.capture.iface, "eth1");
@@ -116,6 +138,18 @@ static void every_key_reaches_its_option(void **state)
 	snprintf(want, sizeof want, "%s/alpha.pub", dir);
 	assert_string_equal(o.sharer.server_key_file, want);
 	assert_string_equal(o.sharer.secret_key_file, "/k/edge1.key");
+	assert_string_equal(o.user, "nobody");
+	assert_true(o.watch);
+	assert_int_equal(o.engine.worker.decoder.defrag.max_reassemblies, 100);
+	assert_int_equal(o.engine.worker.decoder.defrag.max_mem, 1 << 20);
+	assert_int_equal(o.engine.worker.decoder.defrag.timeout_us, 1500000);
+	assert_int_equal(o.engine.worker.reorder.max_held_total, 2 << 20);
+	assert_int_equal(o.engine.worker.reorder.max_held_dir, 8192);
+	assert_string_equal(o.sharer.name, "alpha");
+	assert_int_equal(o.sharer.queue, 42);
+	assert_int_equal(o.sharer.flush_timeout_ms, 3); /* 2.5 ms, rounded */
+	snprintf(want, sizeof want, "%s/pushed.jsonl", dir);
+	assert_string_equal(o.sharer.set_path, want);
 	assert_string_equal(log, "");
 	free(o.home_net_owned);
 	hl_sensor_config_free(&cfg);
@@ -137,6 +171,21 @@ static void defaults_stay(void **state)
 	assert_int_equal(o.engine.capture.buffer_mb, 0);
 	assert_true(o.engine.capture.promisc);
 	assert_true(o.engine.worker.sighting_updates);
+	/* the keys the file leaves out keep what the options held */
+	struct hl_engine_config e;
+	hl_engine_config_init(&e);
+	const struct hl_defrag_config *df = &o.engine.worker.decoder.defrag;
+	assert_int_equal(df->max_reassemblies, e.worker.decoder.defrag.max_reassemblies);
+	assert_int_equal(df->max_mem, e.worker.decoder.defrag.max_mem);
+	assert_int_equal(df->timeout_us, e.worker.decoder.defrag.timeout_us);
+	assert_int_equal(o.engine.worker.reorder.max_held_total, e.worker.reorder.max_held_total);
+	assert_int_equal(o.engine.worker.reorder.max_held_dir, e.worker.reorder.max_held_dir);
+	assert_null(o.user);
+	assert_false(o.watch);
+	assert_null(o.sharer.name);
+	assert_int_equal(o.sharer.queue, 0);
+	assert_int_equal(o.sharer.flush_timeout_ms, 0); /* as load() left it */
+	assert_null(o.sharer.set_path);
 	hl_sensor_config_free(&cfg);
 }
 
@@ -161,6 +210,149 @@ static void errors_name_file_line_and_key(void **state)
 	assert_non_null(strstr(log, "/nonexistent/sensor.yaml"));
 }
 
+/* parse_options() over o, as main() runs it after the file: -1 to go on,
+ * or an exit status. */
+static int parse_args(struct hl_sensor_opts *o, const char *const *args)
+{
+	char *argv[64] = {(char *)"hotline-sensor"};
+	int argc = 1;
+	for (; args[argc - 1] != NULL && argc < 63; argc++)
+		argv[argc] = (char *)args[argc - 1];
+	argv[argc] = NULL;
+	optind = 0; /* glibc: getopt starts afresh */
+	return parse_options(argc, argv, o);
+}
+
+static const char deployment_yaml[] = "read: x.pcap\n"
+                                      "rules: r.jsonl\n"
+                                      "user: nobody\n"
+                                      "watch: false\n"
+                                      "frag_max: 100\n"
+                                      "frag_memory: 1MiB\n"
+                                      "frag_timeout: 1500ms\n"
+                                      "reorder_memory: 2MiB\n"
+                                      "reorder_dir_bytes: 8KiB\n"
+                                      "sharer:\n"
+                                      "  endpoint: ipc:///run/a.sock\n"
+                                      "  name: alpha\n"
+                                      "  queue: 42\n"
+                                      "  flush_timeout: 2s\n"
+                                      "  set: pushed.jsonl\n";
+
+/* Without options on the command line the file's values stand; the
+ * file's sharer.name is enough for its endpoint. */
+static void file_values_survive_parsing(void **state)
+{
+	(void)state;
+	struct hl_sensor_opts o;
+	struct hl_sensor_config cfg;
+	char log[1024] = "";
+	assert_int_equal(load(deployment_yaml, &o, &cfg, log, sizeof log), 0);
+	const char *none[] = {NULL};
+	assert_int_equal(parse_args(&o, none), -1);
+	assert_string_equal(o.user, "nobody");
+	assert_false(o.watch);
+	assert_int_equal(o.engine.worker.decoder.defrag.max_reassemblies, 100);
+	assert_int_equal(o.engine.worker.decoder.defrag.max_mem, 1 << 20);
+	assert_int_equal(o.engine.worker.decoder.defrag.timeout_us, 1500000);
+	assert_int_equal(o.engine.worker.reorder.max_held_total, 2 << 20);
+	assert_int_equal(o.engine.worker.reorder.max_held_dir, 8192);
+	assert_string_equal(o.sharer.endpoint, "ipc:///run/a.sock");
+	assert_string_equal(o.sharer.name, "alpha");
+	assert_int_equal(o.sharer.queue, 42);
+	assert_int_equal(o.sharer.flush_timeout_ms, 2000);
+	char want[256];
+	snprintf(want, sizeof want, "%s/pushed.jsonl", dir);
+	assert_string_equal(o.sharer.set_path, want);
+	hl_sensor_config_free(&cfg);
+
+	/* watch: true stands as well (there is no --no-watch) */
+	assert_int_equal(
+	        load("read: x.pcap\nrules: r.jsonl\nwatch: true\n", &o, &cfg, log, sizeof log), 0);
+	assert_int_equal(parse_args(&o, none), -1);
+	assert_true(o.watch);
+	hl_sensor_config_free(&cfg);
+}
+
+/* Each new key's option, given as well, wins over the file. */
+static void command_line_overrides_each_key(void **state)
+{
+	(void)state;
+	struct hl_sensor_opts o;
+	struct hl_sensor_config cfg;
+	char log[1024] = "";
+	assert_int_equal(load(deployment_yaml, &o, &cfg, log, sizeof log), 0);
+	const char *args[] = {"--user",
+	                      "root",
+	                      "--watch",
+	                      "--frag-max",
+	                      "32",
+	                      "--frag-memory",
+	                      "131072",
+	                      "--frag-timeout",
+	                      "2",
+	                      "--reorder-memory",
+	                      "262144",
+	                      "--reorder-dir-bytes",
+	                      "16384",
+	                      "--sharer",
+	                      "ipc:///run/b.sock",
+	                      "--sharer-name",
+	                      "bravo",
+	                      "--sharer-queue",
+	                      "7",
+	                      "--sharer-flush-timeout",
+	                      "0.25",
+	                      "--sharer-set",
+	                      "/other/set.jsonl",
+	                      NULL};
+	assert_int_equal(parse_args(&o, args), -1);
+	assert_string_equal(o.user, "root");
+	assert_true(o.watch);
+	assert_int_equal(o.engine.worker.decoder.defrag.max_reassemblies, 32);
+	assert_int_equal(o.engine.worker.decoder.defrag.max_mem, 131072);
+	assert_int_equal(o.engine.worker.decoder.defrag.timeout_us, 2000000);
+	assert_int_equal(o.engine.worker.reorder.max_held_total, 262144);
+	assert_int_equal(o.engine.worker.reorder.max_held_dir, 16384);
+	assert_string_equal(o.sharer.endpoint, "ipc:///run/b.sock");
+	assert_string_equal(o.sharer.name, "bravo");
+	assert_int_equal(o.sharer.queue, 7);
+	assert_int_equal(o.sharer.flush_timeout_ms, 250);
+	assert_string_equal(o.sharer.set_path, "/other/set.jsonl");
+	hl_sensor_config_free(&cfg);
+
+	/* --sharer-flush-timeout 0 over the file's 2s: 0 is a value */
+	assert_int_equal(load(deployment_yaml, &o, &cfg, log, sizeof log), 0);
+	const char *zero[] = {"--sharer-flush-timeout", "0", NULL};
+	assert_int_equal(parse_args(&o, zero), -1);
+	assert_int_equal(o.sharer.flush_timeout_ms, 0);
+	/* --no-sharer drops the file's endpoint; its other settings are moot */
+	const char *no_sharer[] = {"--no-sharer", NULL};
+	assert_int_equal(parse_args(&o, no_sharer), -1);
+	assert_null(o.sharer.endpoint);
+	hl_sensor_config_free(&cfg);
+	assert_string_equal(log, "");
+}
+
+/* An endpoint from the file without sharer.name or --sharer-name: the
+ * usage error names both ways to give it. */
+static void sharer_endpoint_needs_a_name(void **state)
+{
+	(void)state;
+	struct hl_sensor_opts o;
+	struct hl_sensor_config cfg;
+	char log[1024] = "";
+	assert_int_equal(load("read: x.pcap\nrules: r.jsonl\nsharer:\n  endpoint: ipc:///a\n", &o,
+	                      &cfg, log, sizeof log),
+	                 0);
+	const char *none[] = {NULL};
+	assert_int_equal(parse_args(&o, none), EXIT_USAGE);
+	const char *named[] = {"--sharer-name", "alpha", NULL};
+	assert_int_equal(parse_args(&o, named), -1);
+	assert_string_equal(o.sharer.name, "alpha");
+	hl_sensor_config_free(&cfg);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -179,6 +371,9 @@ int main(void)
 	        cmocka_unit_test(every_key_reaches_its_option),
 	        cmocka_unit_test(defaults_stay),
 	        cmocka_unit_test(errors_name_file_line_and_key),
+	        cmocka_unit_test(file_values_survive_parsing),
+	        cmocka_unit_test(command_line_overrides_each_key),
+	        cmocka_unit_test(sharer_endpoint_needs_a_name),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
