@@ -96,17 +96,19 @@ json_t *hl_control_peer_indicators(hl_store_t *store, const json_t *req, const j
 	if (rc == 0 && (all || one == HL_IND_RETRACTED))
 		rc = hl_store_peer_indicators_list(store, peer, HL_IND_RETRACTED, list_one, arr,
 		                                   NULL);
-	json_t *rep = rc == 0 ? json_pack("{s:b,s:s,s:b,s:I,s:I,s:I,s:o}", "ok", 1, "peer", peer,
-	                                  "configured", conf, "active", (json_int_t)active,
-	                                  "retracted", (json_int_t)retracted, "count",
-	                                  (json_int_t)json_array_size(arr), "indicators", arr)
-	                      : NULL;
-	if (rep == NULL) {
-		if (rc == 0) /* json_pack took arr even on failure ("o") */
-			return hl_control_error("out of memory");
+	if (rc != 0) {
 		json_decref(arr);
 		return hl_control_error("store: %s",
 		                        rc == HL_ENOMEM ? "out of memory" : hl_store_errmsg(store));
+	}
+	json_t *rep = json_pack("{s:b,s:s,s:b,s:I,s:I,s:I}", "ok", 1, "peer", peer, "configured",
+	                        conf, "active", (json_int_t)active, "retracted",
+	                        (json_int_t)retracted, "count", (json_int_t)json_array_size(arr));
+	if (rep == NULL)
+		json_decref(arr);
+	if (rep == NULL || json_object_set_new(rep, "indicators", arr) != 0) {
+		json_decref(rep); /* set_new takes arr even when it fails */
+		return hl_control_error("out of memory");
 	}
 	return rep;
 }
