@@ -227,6 +227,15 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Which peers are configured is the daemon's to say (its "peers"). */
+static json_t *cmd_peer_indicators(hl_control_t *c, const json_t *req)
+{
+	json_t *peers = c->info != NULL ? c->info(c->ud, "peers", req) : NULL;
+	json_t *rep = hl_control_peer_indicators(c->store, req, json_object_get(peers, "peers"));
+	json_decref(peers);
+	return rep;
+}
+
 static json_t *dispatch(hl_control_t *c, const char *data, size_t len)
 {
 	json_error_t je;
@@ -243,6 +252,8 @@ static json_t *dispatch(hl_control_t *c, const char *data, size_t len)
 		rep = cmd_sightings(c, req);
 	else if (strcmp(cmd, "audit-verify") == 0)
 		rep = cmd_audit_verify(c);
+	else if (strcmp(cmd, "indicators-list") == 0 && json_object_get(req, "peer") != NULL)
+		rep = cmd_peer_indicators(c, req);
 	else if (strncmp(cmd, "indicators-", 11) == 0)
 		rep = hl_control_indicators(c->store, cmd, req, now_us());
 	else if (c->info != NULL)

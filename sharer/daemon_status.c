@@ -51,6 +51,24 @@ static json_t *exchange_json(const struct hl_exchange_counters *c)
 	return o;
 }
 
+/* The indicator sets: ours pushed to sensors, the peers' received. */
+static json_t *ind_push_json(const struct hl_exchange_ind_counters *c)
+{
+	json_t *o = json_object();
+	SET_U(o, "sensor_hellos", c->sensor_hellos);
+	SET_U(o, "pushes", c->pushes);
+	SET_U(o, "push_parts", c->push_parts);
+	SET_U(o, "push_resent", c->push_resent);
+	SET_U(o, "push_failed", c->push_failed);
+	SET_U(o, "push_acked", c->push_acked);
+	SET_U(o, "push_nacked", c->push_nacked);
+	SET_U(o, "peer_messages", c->peer_messages);
+	SET_U(o, "peer_stored", c->peer_stored);
+	SET_U(o, "peer_retracted", c->peer_retracted);
+	SET_U(o, "peer_refused", c->peer_refused);
+	return o;
+}
+
 static json_t *sock_json(hl_tp_sock_t *s)
 {
 	if (s == NULL)
@@ -95,6 +113,8 @@ static json_t *status(hl_daemon_t *d)
 {
 	struct hl_exchange_counters c;
 	hl_exchange_counters(d->x, &c);
+	struct hl_exchange_ind_counters ic;
+	hl_exchange_ind_counters(d->x, &ic);
 	size_t sightings = 0, depth = 0;
 	hl_store_sighting_count(d->store, &sightings);
 	hl_store_outbox_depth(d->store, NULL, &depth);
@@ -107,6 +127,7 @@ static json_t *status(hl_daemon_t *d)
 	SET_U(o, "sightings", sightings);
 	SET_U(o, "outbox_depth", depth);
 	json_object_set_new(o, "exchange", exchange_json(&c));
+	json_object_set_new(o, "indicator_push", ind_push_json(&ic));
 	json_object_set_new(o, "listener", sock_json(d->listener));
 	json_object_set_new(o, "sensor_listener", sock_json(d->sensor_sock));
 	json_object_set_new(o, "zap", zap_json(d->t));

@@ -343,4 +343,17 @@ int hl_store_peer_indicator_count(hl_store_t *s, const char *peer, enum hl_ind_s
 int hl_store_peer_indicator_get(hl_store_t *s, const char *peer, const char *id, hl_indicator_fn fn,
                                 void *ud);
 
+/* ---- one peer's set, listed (store_peer_indicators.c) ------------------ */
+
+/* peer's rows with status (HL_IND_ACTIVE or HL_IND_RETRACTED), in
+ * canonical order (type, value, then id), each as a struct
+ * hl_store_indicator whose source is the peer and whose set_version is the
+ * peer's, from the message that last changed the row. A peer with no rows
+ * is 0 with *count 0 (hl_store_peer_indicator_count tells whether it has
+ * any at all). fn returning non-zero stops the walk: a negative value is
+ * returned, a positive one gives 0. *count (may be NULL): rows passed to
+ * fn. HL_EINVAL for a bad peer, status or no fn. */
+int hl_store_peer_indicators_list(hl_store_t *s, const char *peer, enum hl_ind_status status,
+                                  hl_indicator_fn fn, void *ud, size_t *count);
+
 #endif

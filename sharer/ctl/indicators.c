@@ -19,6 +19,7 @@
 
 static const char USAGE[] =
         "hotline-ctl: indicators list [--status active|quarantined|retracted|all] [--json]\n"
+        "             indicators list --peer NAME [--status active|retracted|all] [--json]\n"
         "             indicators add FILE [--format F] [--source S] [--tlp T]\n"
         "             indicators retract ID...\n";
 
@@ -43,22 +44,72 @@ static void print_version(const json_t *r)
 		       gets_(r, "set_hash"));
 }
 
+static void print_lines(const json_t *list)
+{
+	size_t i;
+	json_t *ind;
+	json_array_foreach(list, i, ind)
+	{
+		char *line = json_dumps(ind, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (line != NULL)
+			puts(line);
+		free(line);
+	}
+}
+
+/* What peer's set holds, as we received it: its version, not ours. */
+static int list_peer(struct ctl *c, const char *peer, const char *status)
+{
+	json_t *req = json_pack("{s:s,s:s}", "cmd", "indicators-list", "peer", peer);
+	if (req != NULL && status != NULL)
+		json_object_set_new(req, "status", json_string(status));
+	json_t *r = ctl_call(c, req);
+	if (r == NULL)
+		return EXIT_FAIL;
+	const json_t *list = json_object_get(r, "indicators");
+	if (c->json) {
+		print_lines(list);
+		json_decref(r);
+		return 0;
+	}
+	printf("peer %s%s: %lld active, %lld retracted; %zu listed (%s)\n", gets_(r, "peer"),
+	       json_is_true(json_object_get(r, "configured")) ? "" : " (not configured)",
+	       (long long)geti(r, "active"), (long long)geti(r, "retracted"), json_array_size(list),
+	       status != NULL ? status : "active");
+	printf("%-38s %-7s %-11s %-9s %7s  %-27s  %s\n", "ID", "TYPE", "TLP", "STATUS", "VERSION",
+	       "RECEIVED", "VALUE");
+	size_t i;
+	json_t *ind;
+	json_array_foreach(list, i, ind)
+	{
+		printf("%-38s %-7s %-11s %-9s %7lld  %-27s  %s\n", gets_(ind, "id"),
+		       gets_(ind, "type"), gets_(ind, "tlp"), gets_(ind, "status"),
+		       (long long)geti(ind, "set_version"), gets_(ind, "updated_at"),
+		       gets_(ind, "value"));
+	}
+	json_decref(r);
+	return 0;
+}
+
 static int cmd_list(struct ctl *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	        {"status", required_argument, NULL, 's'},
+	        {"peer", required_argument, NULL, 'p'},
 	        {"json", no_argument, NULL, 'j'},
 	        {NULL, 0, NULL, 0},
 	};
-	const char *status = "active";
+	const char *status = NULL, *peer = NULL;
 	int o;
 	/* From "list" on, with getopt reset (main's "+" would stop at the
 	 * first operand). */
 	argc--, argv++;
 	optind = 0;
-	while ((o = getopt_long(argc, argv, "s:j", longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "s:p:j", longopts, NULL)) != -1) {
 		if (o == 's')
 			status = optarg;
+		else if (o == 'p')
+			peer = optarg;
 		else if (o == 'j')
 			c->json = true;
 		else
@@ -68,31 +119,30 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "hotline-ctl: indicators list: unexpected \"%s\"\n", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (peer != NULL)
+		return list_peer(c, peer, status);
+	if (status == NULL)
+		status = "active";
 	json_t *r = ctl_call(c, json_pack("{s:s,s:s}", "cmd", "indicators-list", "status", status));
 	if (r == NULL)
 		return EXIT_FAIL;
 	const json_t *list = json_object_get(r, "indicators");
+	if (c->json) {
+		print_lines(list);
+		json_decref(r);
+		return 0;
+	}
+	printf("set version: %lld, hash %s; %zu listed (%s)\n", (long long)geti(r, "set_version"),
+	       gets_(r, "set_hash"), json_array_size(list), status);
+	printf("%-38s %-7s %-11s %-9s %7s  %s\n", "ID", "TYPE", "TLP", "STATUS", "VERSION",
+	       "VALUE");
 	size_t i;
 	json_t *ind;
-	if (!c->json) {
-		printf("set version: %lld, hash %s; %zu listed (%s)\n",
-		       (long long)geti(r, "set_version"), gets_(r, "set_hash"),
-		       json_array_size(list), status);
-		printf("%-38s %-7s %-11s %-9s %7s  %s\n", "ID", "TYPE", "TLP", "STATUS", "VERSION",
-		       "VALUE");
-	}
 	json_array_foreach(list, i, ind)
 	{
-		if (c->json) {
-			char *line = json_dumps(ind, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			if (line != NULL)
-				puts(line);
-			free(line);
-		} else {
-			printf("%-38s %-7s %-11s %-9s %7lld  %s\n", gets_(ind, "id"),
-			       gets_(ind, "type"), gets_(ind, "tlp"), gets_(ind, "status"),
-			       (long long)geti(ind, "set_version"), gets_(ind, "value"));
-		}
+		printf("%-38s %-7s %-11s %-9s %7lld  %s\n", gets_(ind, "id"), gets_(ind, "type"),
+		       gets_(ind, "tlp"), gets_(ind, "status"), (long long)geti(ind, "set_version"),
+		       gets_(ind, "value"));
 	}
 	json_decref(r);
 	return 0;

@@ -29,6 +29,8 @@ static void usage(FILE *out)
 	      "  audit verify                           check the audit log's hash chain\n"
 	      "  indicators list [--status active|quarantined|retracted|all] [--json]\n"
 	      "                                         the local indicator set\n"
+	      "  indicators list --peer NAME [--status active|retracted|all] [--json]\n"
+	      "                                         what peer NAME's set holds, as received\n"
 	      "  indicators add FILE [--format F] [--source S] [--tlp T]\n"
 	      "                                         add (or update) a file's indicators\n"
 	      "  indicators retract ID...               take indicators out of the set\n"
@@ -127,6 +129,19 @@ static int cmd_status(const struct ctl *c)
 		printf("indicators:    %lld active, set version %lld; %lld active in peers' sets\n",
 		       (long long)geti(ind, "active"), (long long)geti(ind, "set_version"),
 		       (long long)geti(ind, "peer_active"));
+	const json_t *ip = json_object_get(r, "indicator_push");
+	if (ip != NULL) {
+		printf("to sensors:    %lld sets pushed in %lld parts (%lld acked, %lld refused), "
+		       "%lld resent, %lld failed; %lld sensor hellos\n",
+		       (long long)geti(ip, "pushes"), (long long)geti(ip, "push_parts"),
+		       (long long)geti(ip, "push_acked"), (long long)geti(ip, "push_nacked"),
+		       (long long)geti(ip, "push_resent"), (long long)geti(ip, "push_failed"),
+		       (long long)geti(ip, "sensor_hellos"));
+		printf("peer sets:     %lld messages stored (%lld indicators, %lld retracted), "
+		       "%lld refused\n",
+		       (long long)geti(ip, "peer_messages"), (long long)geti(ip, "peer_stored"),
+		       (long long)geti(ip, "peer_retracted"), (long long)geti(ip, "peer_refused"));
+	}
 	printf("messages:      %lld received, %lld duplicates, %lld sent, %lld resent\n",
 	       (long long)geti(x, "received"), (long long)geti(x, "duplicates"),
 	       (long long)geti(x, "sent"), (long long)geti(x, "resent"));

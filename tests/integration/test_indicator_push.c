@@ -25,6 +25,7 @@
 #include "hotline/err.h"
 #include "hotline/iset.h"
 #include "hotline/parse.h"
+#include "hotline/timefmt.h"
 #include "hotline/wire.h"
 #include "sharer_harness.h"
 #include "sharer_link.h"
@@ -191,6 +192,29 @@ static void file_hash(const char *path, char out[65])
 	hl_iset_destroy(&set);
 }
 
+/* `hotline-ctl status --json` (a real process): its indicator_push object
+ * must be exactly want (every counter, no other key). */
+static void expect_push_counters(struct pair *p, const char *want_text)
+{
+	char *out = NULL, *err = NULL;
+	assert_int_equal(ctl(p, &out, &err, "status", "--json", NULL), 0);
+	json_error_t je;
+	json_t *r = json_loads(out, 0, &je);
+	if (r == NULL)
+		fail_msg("status --json is not JSON (%s): %s", je.text, out);
+	json_t *want = json_loads(want_text, 0, &je);
+	assert_non_null(want);
+	const json_t *got = json_object_get(r, "indicator_push");
+	if (!json_equal(got, want)) {
+		char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
+		fail_msg("indicator_push is %s, want %s", g ? g : "(none)", want_text);
+	}
+	json_decref(want);
+	json_decref(r);
+	free(out);
+	free(err);
+}
+
 static const char THREE[] =
         "{\"id\":\"hl--push-test-ip\",\"type\":\"ip\",\"value\":\"198.51.100.7\",\"tlp\":\"green\"}"
         "\n"
@@ -203,6 +227,10 @@ static const char THREE[] =
 static void test_add_retract_push(void **state)
 {
 	struct pair *p = *state;
+	/* No push may be resent within the test (its counters are checked
+	 * exactly): the first resend only after a minute. */
+	const struct h_party *to_b[] = {&p->b};
+	h_write_config(&p->e, &p->a, to_b, 1, "limits:\n  resend_min: 60s\n");
 	h_start(&p->a);
 	hl_sharer_link_t *l = sensor_link(p);
 
@@ -292,6 +320,10 @@ static void test_add_retract_push(void **state)
 	free(out);
 	free(err);
 
+	/* Both pushes ACKed before the link goes (else the new hello would
+	 * find one still pending). */
+	h_wait_eq(&p->a, "indicator_push.push_acked", 2);
+
 	/* A new link (a restarted sensor) is sent the current set on hello. */
 	hl_sharer_link_destroy(&l);
 	pthread_mutex_lock(&p->seen.mu);
@@ -304,6 +336,22 @@ static void test_add_retract_push(void **state)
 	assert_int_equal(ps.sets, 1);
 	assert_int_equal(ps.set_version, 2);
 	assert_int_equal(ps.refused, 0);
+
+	/* Three whole sets pushed (version 1, version 2, version 2 again to
+	 * the new link's hello), one part each, each ACKed; two hellos. */
+	h_wait_eq(&p->a, "indicator_push.push_acked", 3);
+	expect_push_counters(p, "{\"sensor_hellos\":2,\"pushes\":3,\"push_parts\":3,"
+	                        "\"push_resent\":0,\"push_failed\":0,\"push_acked\":3,"
+	                        "\"push_nacked\":0,\"peer_messages\":0,\"peer_stored\":0,"
+	                        "\"peer_retracted\":0,\"peer_refused\":0}");
+	assert_int_equal(ctl(p, &out, &err, "status", NULL), 0);
+	if (strstr(out, "to sensors:    3 sets pushed in 3 parts (3 acked, 0 refused), 0 resent, "
+	                "0 failed; 2 sensor hellos\n") == NULL ||
+	    strstr(out, "peer sets:     0 messages stored (0 indicators, 0 retracted), "
+	                "0 refused\n") == NULL)
+		fail_msg("status:\n%s", out);
+	free(out);
+	free(err);
 	hl_sharer_link_destroy(&l);
 	h_stop(&p->a);
 }
@@ -391,6 +439,104 @@ static const char PEER_SET[] =
         "\"tlp\":\"green\"},{\"id\":\"hl--peer-two\",\"type\":\"ip\",\"value\":\"192.0.2.1\","
         "\"tlp\":\"green\"}]}";
 
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* One line of `indicators list --peer bravo --json`: exact fields, and the
+ * time it was stored no later than before. */
+static void expect_peer_row(const char *line, const char *id, const char *type, const char *value,
+                            const char *status, long long version, int64_t before)
+{
+	json_t *o = json_loads(line, 0, NULL);
+	if (o == NULL)
+		fail_msg("not JSON: %s", line);
+	assert_string_equal(json_string_value(json_object_get(o, "id")), id);
+	assert_string_equal(json_string_value(json_object_get(o, "type")), type);
+	assert_string_equal(json_string_value(json_object_get(o, "value")), value);
+	assert_string_equal(json_string_value(json_object_get(o, "tlp")), "green");
+	assert_string_equal(json_string_value(json_object_get(o, "status")), status);
+	assert_int_equal(json_integer_value(json_object_get(o, "set_version")), version);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "record"), "id")),
+	                    id);
+	int64_t at = 0;
+	assert_int_equal(hl_time_parse(json_string_value(json_object_get(o, "updated_at")), &at),
+	                 0);
+	if (at <= 0 || at > before)
+		fail_msg("%s stored at %lld, after %lld", id, (long long)at, (long long)before);
+	json_decref(o);
+}
+
+/* Split out into lines (in place); how many. */
+static size_t lines(char *out, char **line, size_t max)
+{
+	size_t n = 0;
+	for (char *save = NULL, *l = strtok_r(out, "\n", &save); l != NULL;
+	     l = strtok_r(NULL, "\n", &save)) {
+		assert_true(n < max);
+		line[n++] = l;
+	}
+	return n;
+}
+
+/* What bravo's set holds, as `hotline-ctl indicators list --peer bravo`
+ * shows it: both indicators of PEER_SET, at the peer's version 3. */
+static void expect_peer_list(struct pair *p, int64_t before)
+{
+	char *out = NULL, *err = NULL;
+	assert_int_equal(ctl(p, &out, &err, "indicators", "list", "--peer", "bravo", NULL), 0);
+	char *line[8];
+	size_t n = lines(out, line, 8);
+	if (n != 4)
+		fail_msg("want a header, column names and 2 rows:\n%s", out);
+	assert_string_equal(line[0], "peer bravo: 2 active, 0 retracted; 2 listed (active)");
+	assert_true(strncmp(line[1], "ID ", 3) == 0);
+	assert_non_null(strstr(line[1], "RECEIVED"));
+	/* Canonical order: domain before ip. */
+	assert_true(strncmp(line[2], "hl--peer-one ", 13) == 0);
+	assert_non_null(strstr(line[2], " domain  green       active          3  20"));
+	assert_non_null(strstr(line[2], "  bad.example"));
+	assert_true(strncmp(line[3], "hl--peer-two ", 13) == 0);
+	assert_non_null(strstr(line[3], " ip      green       active          3  20"));
+	assert_non_null(strstr(line[3], "  192.0.2.1"));
+	free(out);
+	free(err);
+
+	assert_int_equal(
+	        ctl(p, &out, &err, "indicators", "list", "--peer", "bravo", "--json", NULL), 0);
+	n = lines(out, line, 8);
+	assert_int_equal(n, 2);
+	expect_peer_row(line[0], "hl--peer-one", "domain", "bad.example", "active", 3, before);
+	expect_peer_row(line[1], "hl--peer-two", "ip", "192.0.2.1", "active", 3, before);
+	free(out);
+	free(err);
+}
+
+/* After the retraction (peer version 5): one active, one retracted. */
+static void expect_peer_list_after_retract(struct pair *p)
+{
+	char *out = NULL, *err = NULL;
+	int64_t before = now_us();
+	assert_int_equal(ctl(p, &out, &err, "indicators", "list", "--peer", "bravo", "--status",
+	                     "all", "--json", NULL),
+	                 0);
+	char *line[8];
+	size_t n = lines(out, line, 8);
+	assert_int_equal(n, 2);
+	expect_peer_row(line[0], "hl--peer-two", "ip", "192.0.2.1", "active", 3, before);
+	expect_peer_row(line[1], "hl--peer-one", "domain", "bad.example", "retracted", 5, before);
+	free(out);
+	free(err);
+	assert_int_equal(ctl(p, &out, &err, "indicators", "list", "--peer", "bravo", NULL), 0);
+	assert_non_null(strstr(out, "peer bravo: 1 active, 1 retracted; 1 listed (active)\n"));
+	assert_null(strstr(out, "hl--peer-one"));
+	free(out);
+	free(err);
+}
+
 /* 3. A peer's indicators: stored once, not pushed; hostile ones refused. */
 static void test_peer_indicators(void **state)
 {
@@ -409,6 +555,7 @@ static void test_peer_indicators(void **state)
 	json_decref(reply(s, 1, "ack"));
 	assert_int_equal(h_status_int(&p->a, "exchange.duplicates"), 1);
 	assert_int_equal(peer_count(p, HL_IND_ACTIVE), 2);
+	expect_peer_list(p, now_us());
 
 	/* Hostile: a value the native reader refuses; nothing is stored. */
 	static const char BAD[] =
@@ -434,6 +581,30 @@ static void test_peer_indicators(void **state)
 	assert_int_equal(peer_count(p, HL_IND_ACTIVE), 1);
 	assert_int_equal(peer_count(p, HL_IND_RETRACTED), 1);
 	assert_int_equal(h_status_int(&p->a, "indicators.peer_active"), 1);
+	expect_peer_list_after_retract(p);
+
+	/* A name alpha neither has configured nor holds anything from. */
+	char *out = NULL, *err = NULL;
+	assert_int_equal(ctl(p, &out, &err, "indicators", "list", "--peer", "delta", NULL), 1);
+	if (strstr(err, "no peer \"delta\"") == NULL)
+		fail_msg("stderr: %s", err);
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+	assert_int_equal(ctl(p, &out, &err, "indicators", "list", "--peer", "bravo", "--status",
+	                     "quarantined", NULL),
+	                 1);
+	assert_non_null(strstr(err, "status: \"quarantined\""));
+	free(out);
+	free(err);
+
+	/* Set (1) and retraction (1) stored; the resend was only a duplicate;
+	 * the hostile message refused. The sensor said hello, and was sent
+	 * nothing: a peer's set is not ours. */
+	expect_push_counters(p, "{\"sensor_hellos\":1,\"pushes\":0,\"push_parts\":0,"
+	                        "\"push_resent\":0,\"push_failed\":0,\"push_acked\":0,"
+	                        "\"push_nacked\":0,\"peer_messages\":2,\"peer_stored\":2,"
+	                        "\"peer_retracted\":1,\"peer_refused\":1}");
 
 	/* Our own set stays empty, and nothing was pushed to the sensor. */
 	json_t *r = h_ctl(&p->a, "indicators-list");

@@ -21,6 +21,8 @@
 
 #include "control.h"
 #include "hotline/err.h"
+#include "hotline/iset.h"
+#include "hotline/parse.h"
 #include "store.h"
 
 #define DEADLINE_MS 10000
@@ -42,6 +44,9 @@ static json_t *info(void *ud, const char *cmd, const json_t *req)
 	t->info_calls++;
 	if (strcmp(cmd, "status") == 0)
 		return json_pack("{s:b,s:i}", "ok", 1, "answer", 42);
+	/* The daemon's configured peers: bravo only. */
+	if (strcmp(cmd, "peers") == 0)
+		return json_pack("{s:b,s:[{s:s}]}", "ok", 1, "peers", "name", "bravo");
 	return NULL;
 }
 
@@ -235,6 +240,112 @@ static void test_audit_verify(void **state)
 	json_decref(r);
 }
 
+static void put_peer(hl_store_t *s, const char *peer, const char *line, uint64_t v, int64_t at)
+{
+	hl_iset_t *set = hl_iset_new();
+	assert_int_equal(hl_parse_native("t", line, strlen(line), NULL, set, NULL), 0);
+	assert_int_equal(
+	        hl_store_peer_indicator_put(s, peer, hl_iset_at(set, 0), HL_IND_ACTIVE, v, at), 0);
+	hl_iset_destroy(&set);
+}
+
+static const char *field(const json_t *arr, size_t i, const char *k)
+{
+	const char *v = json_string_value(json_object_get(json_array_get(arr, i), k));
+	assert_non_null(v);
+	return v;
+}
+
+/* indicators-list with "peer": that peer's rows only, never ours. */
+static void test_peer_indicators(void **state)
+{
+	struct ctx *t = *state;
+	put_peer(t->store, "bravo",
+	         "{\"id\":\"hl--p-ip\",\"type\":\"ip\",\"value\":\"192.0.2.1\",\"tlp\":\"green\"}",
+	         3, 2000000);
+	put_peer(t->store, "bravo",
+	         "{\"id\":\"hl--p-dom\",\"type\":\"domain\",\"value\":\"bad.example\","
+	         "\"tlp\":\"amber\"}",
+	         3, 2000000);
+	put_peer(t->store, "charlie",
+	         "{\"id\":\"hl--c\",\"type\":\"ip\",\"value\":\"192.0.2.2\",\"tlp\":\"green\"}", 7,
+	         3000000);
+	bool found = false;
+	assert_int_equal(
+	        hl_store_peer_indicator_retract(t->store, "bravo", "hl--p-ip", 4, 5000000, &found),
+	        0);
+	assert_true(found);
+
+	json_t *r = ask(t, "{\"cmd\":\"indicators-list\",\"peer\":\"bravo\"}");
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_string_equal(json_string_value(json_object_get(r, "peer")), "bravo");
+	assert_true(json_is_true(json_object_get(r, "configured")));
+	assert_int_equal(json_integer_value(json_object_get(r, "active")), 1);
+	assert_int_equal(json_integer_value(json_object_get(r, "retracted")), 1);
+	assert_int_equal(json_integer_value(json_object_get(r, "count")), 1);
+	const json_t *list = json_object_get(r, "indicators");
+	assert_int_equal(json_array_size(list), 1);
+	assert_string_equal(field(list, 0, "id"), "hl--p-dom");
+	assert_string_equal(field(list, 0, "type"), "domain");
+	assert_string_equal(field(list, 0, "value"), "bad.example");
+	assert_string_equal(field(list, 0, "tlp"), "amber");
+	assert_string_equal(field(list, 0, "status"), "active");
+	assert_string_equal(field(list, 0, "updated_at"), "1970-01-01T00:00:02.000000Z");
+	assert_int_equal(
+	        json_integer_value(json_object_get(json_array_get(list, 0), "set_version")), 3);
+	assert_string_equal(json_string_value(json_object_get(
+	                            json_object_get(json_array_get(list, 0), "record"), "id")),
+	                    "hl--p-dom");
+	json_decref(r);
+
+	r = ask(t, "{\"cmd\":\"indicators-list\",\"peer\":\"bravo\",\"status\":\"all\"}");
+	list = json_object_get(r, "indicators");
+	assert_int_equal(json_array_size(list), 2);
+	assert_string_equal(field(list, 0, "id"), "hl--p-dom");
+	assert_string_equal(field(list, 1, "id"), "hl--p-ip");
+	assert_string_equal(field(list, 1, "status"), "retracted");
+	assert_string_equal(field(list, 1, "updated_at"), "1970-01-01T00:00:05.000000Z");
+	assert_int_equal(
+	        json_integer_value(json_object_get(json_array_get(list, 1), "set_version")), 4);
+	json_decref(r);
+
+	r = ask(t, "{\"cmd\":\"indicators-list\",\"peer\":\"bravo\",\"status\":\"retracted\"}");
+	assert_int_equal(json_integer_value(json_object_get(r, "count")), 1);
+	json_decref(r);
+
+	/* Not configured, but stored from: listed, and said so. */
+	r = ask(t, "{\"cmd\":\"indicators-list\",\"peer\":\"charlie\"}");
+	assert_true(json_is_false(json_object_get(r, "configured")));
+	assert_int_equal(json_integer_value(json_object_get(r, "count")), 1);
+	assert_string_equal(field(json_object_get(r, "indicators"), 0, "id"), "hl--c");
+	json_decref(r);
+
+	/* Our own list is untouched by the peers' rows. */
+	r = ask(t, "{\"cmd\":\"indicators-list\"}");
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_int_equal(json_array_size(json_object_get(r, "indicators")), 0);
+	json_decref(r);
+
+	expect_error(t, "{\"cmd\":\"indicators-list\",\"peer\":\"delta\"}",
+	             "no peer \"delta\": not configured, and nothing stored from it");
+	expect_error(t, "{\"cmd\":\"indicators-list\",\"peer\":\"\"}", "peer: not a party name");
+	expect_error(t, "{\"cmd\":\"indicators-list\",\"peer\":7}", "peer: not a party name");
+	expect_error(t, "{\"cmd\":\"indicators-list\",\"peer\":null}", "peer: not a party name");
+	expect_error(t, "{\"cmd\":\"indicators-list\",\"peer\":\"b' OR 1=1 --\"}",
+	             "peer: not a party name");
+	expect_error(t,
+	             "{\"cmd\":\"indicators-list\",\"peer\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+	             "peer: not a party name");
+	expect_error(t,
+	             "{\"cmd\":\"indicators-list\",\"peer\":\"bravo\",\"status\":\"quarantined\"}",
+	             "status: \"quarantined\" is not active, retracted or all");
+	expect_error(t, "{\"cmd\":\"indicators-list\",\"peer\":\"bravo\",\"status\":\"gone\"}",
+	             "status: \"gone\"");
+	expect_error(t, "{\"cmd\":\"indicators-list\",\"peer\":\"bravo\",\"status\":1}",
+	             "status: not a string");
+}
+
 static void test_client_without_server(void **state)
 {
 	(void)state;
@@ -275,6 +386,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_hostile_requests, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_sightings, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_audit_verify, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_peer_indicators, setup, teardown),
 	        cmocka_unit_test(test_client_without_server),
 	        cmocka_unit_test_setup_teardown(test_path_in_use, setup, teardown),
 	};
