@@ -22,8 +22,8 @@
 #include "store.h"
 #include "store_impl.h"
 
-/* Wake the checkpointer once the WAL holds this many pages (16 MiB). */
-#define CHECKPOINT_PAGES 4096
+/* Wake the checkpointer once the WAL holds this much. */
+#define CHECKPOINT_BYTES (16 * 1024 * 1024)
 /* An incomplete checkpoint is tried again after this long. */
 #define RETRY_MS 20
 
@@ -32,6 +32,7 @@ struct hls_checkpointer {
 	pthread_mutex_t mu;
 	pthread_cond_t wake;
 	bool due, stop;
+	int wake_pages; /* CHECKPOINT_BYTES in this database's pages */
 	sqlite3 *db;
 	unsigned long runs, failures; /* under mu */
 };
@@ -41,7 +42,7 @@ static int on_wal_commit(void *ud, sqlite3 *db, const char *name, int pages)
 	(void)db;
 	(void)name;
 	struct hls_checkpointer *c = ud;
-	if (pages >= CHECKPOINT_PAGES) {
+	if (pages >= c->wake_pages) {
 		pthread_mutex_lock(&c->mu);
 		if (!c->due) {
 			c->due = true;
@@ -96,6 +97,15 @@ static void *run(void *arg)
 	return NULL;
 }
 
+static int page_size_of(void *ud, int n, char **vals, char **names)
+{
+	(void)names;
+	struct hls_checkpointer *c = ud;
+	long page = n == 1 && vals[0] != NULL ? strtol(vals[0], NULL, 10) : 0;
+	c->wake_pages = (int)(CHECKPOINT_BYTES / (page > 0 ? page : 4096));
+	return 0;
+}
+
 int hls_checkpointer_start(hl_store_t *s)
 {
 	struct hls_checkpointer *c = calloc(1, sizeof *c);
@@ -110,6 +120,8 @@ int hls_checkpointer_start(hl_store_t *s)
 	 * in WAL mode, and its checkpoints would do nothing. */
 	if (r == SQLITE_OK)
 		r = sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+	if (r == SQLITE_OK)
+		r = sqlite3_exec(c->db, "PRAGMA page_size", page_size_of, c, NULL);
 	if (r != SQLITE_OK || pthread_create(&c->thread, NULL, run, c) != 0) {
 		int rc = hls_fail(s, r != SQLITE_OK ? r : SQLITE_ERROR, "checkpoint thread");
 		sqlite3_close(c->db);

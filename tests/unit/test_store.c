@@ -240,15 +240,20 @@ static void corrupt_pages_are_an_error(void **state)
 	}
 	hl_store_close(&s); /* checkpoints: all pages in the main file */
 
-	int fd = open(t->path, O_WRONLY);
+	int fd = open(t->path, O_RDWR);
 	assert_true(fd >= 0);
 	struct stat sb;
 	assert_int_equal(fstat(fd, &sb), 0);
-	assert_true(sb.st_size > 8192);
-	char junk[4096];
+	/* The page size, from the file header (big-endian at offset 16). */
+	uint8_t be[2];
+	assert_int_equal(pread(fd, be, 2, 16), 2);
+	size_t page = (size_t)be[0] << 8 | be[1];
+	assert_int_equal(page, 16384); /* a new store's (store.c NEW_PAGE_SIZE) */
+	assert_true(sb.st_size > (off_t)(2 * page));
+	char junk[16384];
 	memset(junk, 0x5a, sizeof junk);
-	for (off_t off = 4096; off + 4096 <= sb.st_size; off += 4096)
-		assert_int_equal(pwrite(fd, junk, sizeof junk, off), sizeof junk);
+	for (off_t off = (off_t)page; off + (off_t)page <= sb.st_size; off += (off_t)page)
+		assert_int_equal(pwrite(fd, junk, page, off), (ssize_t)page);
 	close(fd);
 
 	/* Page 1 (header and schema) is intact, so the store opens and the
