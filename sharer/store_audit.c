@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hotline/err.h"
+#include "sha256.h"
 
 #define TAG "HLAUDIT1"
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
@@ -146,8 +147,8 @@ static int insert(hl_store_t *s, const struct hl_audit_entry *e, int64_t *seq_ou
 	uint8_t body_raw[crypto_hash_sha256_BYTES], prev_raw[32];
 	if (unhex32(prev, prev_raw) != 0)
 		return hls_error(s, HL_EFORMAT, "audit: last row has no valid row_hash");
-	crypto_hash_sha256(body_raw, e->body != NULL ? e->body : (const void *)"",
-	                   e->body != NULL ? e->body_len : 0);
+	hl_sha256(e->body != NULL ? e->body : (const void *)"", e->body != NULL ? e->body_len : 0,
+	          body_raw);
 	sodium_bin2hex(body, sizeof body, body_raw, sizeof body_raw);
 	const char *dir = hl_audit_dir_name(e->direction);
 	row_hash_raw(seq, e->at, dir, e->peer, e->msg_id, e->type, body_raw, prev_raw, row);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hotline/err.h"
+#include "sha256.h"
 #include "hotline/timefmt.h"
 
 static const char SQL_INSERT[] =
@@ -35,8 +36,8 @@ static bool origin_ok(const char *origin)
 
 static void hash_hex(const char *canon, char out[HL_STORE_HASH_HEX])
 {
-	uint8_t digest[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(digest, (const uint8_t *)canon, strlen(canon));
+	uint8_t digest[HL_SHA256_BYTES];
+	hl_sha256(canon, strlen(canon), digest);
 	sodium_bin2hex(out, HL_STORE_HASH_HEX, digest, sizeof digest);
 }
 
