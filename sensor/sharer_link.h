@@ -5,7 +5,7 @@
  * queue and returns at once: it never waits for the network and may be
  * called from any thread. A background thread owns a ZeroMQ DEALER to the
  * sharer and sends the queued records in wire "sightings" messages
- * (include/hotline/wire.h; up to 256 records each, as many as are waiting
+ * (include/hotline/wire.h; up to 1000 records each, as many as are waiting
  * when the thread sends: one when they trickle in, more in a burst), each
  * with its own message id, keeping a message until the sharer ACKs that
  * id. A message is resent, same id and bytes, when the
@@ -69,7 +69,7 @@ struct hl_sharer_link_stats {
 	unsigned long dropped; /* pushed out of a full queue before any ACK */
 	unsigned long invalid; /* lines that are not a valid sighting record */
 	unsigned long disconnects;
-	unsigned long messages_acked; /* "sightings" messages ACKed (each carries 1..256) */
+	unsigned long messages_acked; /* "sightings" messages ACKed (each carries 1..1000) */
 };
 
 /* Check the options, read the keys and start the thread (it connects in

@@ -345,24 +345,25 @@ static void test_sent_and_acked_in_one_ack(void **state)
 }
 
 /* Records queued while the sharer is away leave in full batches when it
- * comes: 300 are one message of 256 and one of 44. */
+ * comes: 1100 are one message of 1000 (BATCH_RECORDS; the records are
+ * small, so the byte cap is not what closes it) and one of 100. */
 static void test_batches_while_away(void **state)
 {
 	struct fake *f = *state;
 	hl_sharer_link_t *l = link_new(f, 0, 60000);
-	send_n(l, 0, 300);
+	send_n(l, 0, 1100);
 	fake_bind(f);
 	struct got g[2];
-	assert_int_equal(recv_records(f, g, 2, 0, 300), 2);
-	assert_int_equal(nrec(&g[0]), 256);
-	assert_int_equal(nrec(&g[1]), 44);
+	assert_int_equal(recv_records(f, g, 2, 0, 1100), 2);
+	assert_int_equal(nrec(&g[0]), 1000);
+	assert_int_equal(nrec(&g[1]), 100);
 	assert_true(g[1].env.seq == g[0].env.seq + 1);
 	ack(f, &g[1]);
 	ack(f, &g[0]);
 	assert_int_equal(hl_sharer_link_flush(l, DEADLINE_MS), 0);
 	struct hl_sharer_link_stats st;
 	hl_sharer_link_stats(l, &st);
-	assert_int_equal(st.acked, 300);
+	assert_int_equal(st.acked, 1100);
 	assert_int_equal(st.messages_acked, 2);
 	free_got(g, 2);
 	hl_sharer_link_destroy(&l);
