@@ -10,12 +10,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "engine.h"
 #include "evidence.h"
 #include "hotline/parse.h"
 
 #define HL_SENSOR_MAX_LIST 256
+#define HL_SENSOR_EXIT_USAGE 2 /* usage, config or start-up error */
 
 /* --sharer and friends (sensor_link_out.h). */
 struct hl_sensor_sharer_opts {
@@ -60,5 +62,15 @@ struct hl_sensor_config;
  * cfg with hl_sensor_config_free() after the last use of o. */
 int hl_sensor_opts_load(struct hl_sensor_opts *o, const char *path, struct hl_sensor_config *cfg,
                         FILE *log);
+
+/* sensor_cli.c: the command line. */
+void hl_sensor_usage(FILE *out);
+/* The FILE of --config FILE or --config=FILE (the last one), or NULL: read
+ * before the other options so that they override it. */
+const char *hl_sensor_config_path(int argc, char **argv);
+/* Lay the command line over o (defaults and the config file already in
+ * it). -1 to go on, else the exit status (0 after --help or --version,
+ * HL_SENSOR_EXIT_USAGE with the reason on stderr). */
+int hl_sensor_parse_options(int argc, char **argv, struct hl_sensor_opts *o);
 
 #endif

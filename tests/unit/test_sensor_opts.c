@@ -14,17 +14,6 @@
 #include "hotline/err.h"
 #include "sensor_opts.h"
 
-/* hotline-sensor's own option parser (static in sensor/main.c), so that
- * "the command line over the file" is tested on the code main() runs; its
- * main() is renamed out of the way. */
-#ifndef HOTLINE_VERSION
-#define HOTLINE_VERSION "test"
-#endif
-#define main hotline_sensor_main
-int hotline_sensor_main(int argc, char **argv);
-#include "../../sensor/main.c"
-#undef main
-
 static char dir[] = "/tmp/hl-sensor-opts-XXXXXX";
 
 static void write_file(const char *path, const char *text)
@@ -210,7 +199,7 @@ static void errors_name_file_line_and_key(void **state)
 	assert_non_null(strstr(log, "/nonexistent/sensor.yaml"));
 }
 
-/* parse_options() over o, as main() runs it after the file: -1 to go on,
+/* hl_sensor_parse_options() over o, as main() runs it after the file: -1 to go on,
  * or an exit status. */
 static int parse_args(struct hl_sensor_opts *o, const char *const *args)
 {
@@ -220,7 +209,7 @@ static int parse_args(struct hl_sensor_opts *o, const char *const *args)
 		argv[argc] = (char *)args[argc - 1];
 	argv[argc] = NULL;
 	optind = 0; /* glibc: getopt starts afresh */
-	return parse_options(argc, argv, o);
+	return hl_sensor_parse_options(argc, argv, o);
 }
 
 static const char deployment_yaml[] = "read: x.pcap\n"
@@ -346,7 +335,7 @@ static void sharer_endpoint_needs_a_name(void **state)
 	                      &cfg, log, sizeof log),
 	                 0);
 	const char *none[] = {NULL};
-	assert_int_equal(parse_args(&o, none), EXIT_USAGE);
+	assert_int_equal(parse_args(&o, none), HL_SENSOR_EXIT_USAGE);
 	const char *named[] = {"--sharer-name", "alpha", NULL};
 	assert_int_equal(parse_args(&o, named), -1);
 	assert_string_equal(o.sharer.name, "alpha");
