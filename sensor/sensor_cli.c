@@ -79,6 +79,8 @@ void hl_sensor_usage(FILE *out)
 	      "                           half is listed at the sharer under --sensor-name\n"
 	      "      --sharer-queue N     records kept while the sharer is away (10000)\n"
 	      "      --sharer-flush-timeout S  at exit, wait S seconds for ACKs (5)\n"
+	      "      --sharer-batch-bytes N  records' bytes per message (262144); under half\n"
+	      "                           the sharer's limits.max_message\n"
 	      "      --sharer-set FILE    take the indicator sets the sharer pushes: each is\n"
 	      "                           written to FILE and replaces the running set\n"
 	      "      --no-sharer          ignore the config file's sharer\n"
@@ -156,6 +158,7 @@ enum {
 	OPT_SHARER_FLUSH,
 	OPT_NO_SHARER,
 	OPT_SHARER_SET,
+	OPT_SHARER_BATCH,
 };
 
 static const struct option long_options[] = {
@@ -207,6 +210,7 @@ static const struct option long_options[] = {
         {"sharer-flush-timeout", required_argument, NULL, OPT_SHARER_FLUSH},
         {"no-sharer", no_argument, NULL, OPT_NO_SHARER},
         {"sharer-set", required_argument, NULL, OPT_SHARER_SET},
+        {"sharer-batch-bytes", required_argument, NULL, OPT_SHARER_BATCH},
         {NULL, 0, NULL, 0},
 };
 
@@ -432,6 +436,11 @@ int hl_sensor_parse_options(int argc, char **argv, struct hl_sensor_opts *o)
 			if (!parse_u64(optarg, 10000000, &v) || v == 0)
 				return bad_value("--sharer-queue", optarg);
 			o->sharer.queue = (size_t)v;
+			break;
+		case OPT_SHARER_BATCH: /* the range of the sharer's limits.max_message */
+			if (!parse_u64(optarg, (uint64_t)64 << 20, &v) || v < 4096)
+				return bad_value("--sharer-batch-bytes", optarg);
+			o->sharer.batch_bytes = (size_t)v;
 			break;
 		case OPT_SHARER_FLUSH:
 			if (!parse_seconds(optarg, 3600, &secs))

@@ -93,6 +93,8 @@ static void copy_sharer(const struct hl_sensor_config *c, struct hl_sensor_share
 		so->name = c->sharer.name;
 	if (c->sharer.queue > 0)
 		so->queue = (size_t)c->sharer.queue;
+	if (c->sharer.batch_bytes > 0)
+		so->batch_bytes = (size_t)c->sharer.batch_bytes;
 	if (c->sharer.flush_timeout >= 0) /* at most 1 h: fits an int of ms */
 		so->flush_timeout_ms = (int)((c->sharer.flush_timeout + 500) / 1000);
 	if (c->sharer.set != NULL)

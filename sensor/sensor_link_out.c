@@ -52,6 +52,7 @@ int hl_sensor_link_start(struct hl_sensor_link *sl, const struct hl_sensor_share
 	                                 .server_key_file = so->server_key_file,
 	                                 .secret_key_file = so->secret_key_file,
 	                                 .queue_max = so->queue,
+	                                 .batch_bytes = so->batch_bytes,
 	                                 .log = link_log,
 	                                 .log_ctx = log};
 	if (so->set_path != NULL && reload != NULL) {

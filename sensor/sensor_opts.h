@@ -27,6 +27,7 @@ struct hl_sensor_sharer_opts {
 	const char *server_key_file; /* ... a file holding it (tcp) */
 	const char *secret_key_file; /* this sensor's secret key (tcp) */
 	size_t queue;                /* un-ACKed records kept (0: the link's 10000) */
+	size_t batch_bytes;          /* records' bytes per message (0: the link's 256 KiB) */
 	int flush_timeout_ms;        /* at exit, wait this long for ACKs */
 	const char *set_path;        /* --sharer-set: take pushed sets, keep the last here */
 };

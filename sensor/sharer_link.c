@@ -458,6 +458,14 @@ static void on_reply(hl_sharer_link_t *l, zmq_msg_t *f, size_t nf)
 			l->st.refused += e->nrec;
 			logf_(l, 0, "sharer refused %zu sighting(s) in %s: %s: %s", e->nrec, id,
 			      code ? code : "?", why ? why : "");
+			if (hl_wire_err_parse(code ? code : "") == HL_WIRE_E_OVERSIZE)
+				logf_(l, 0,
+				      "batches of up to %zu bytes of records are too large for "
+				      "this "
+				      "sharer: give --sharer-batch-bytes (sharer.batch_bytes) "
+				      "under "
+				      "half its limits.max_message",
+				      l->o.batch_bytes);
 		}
 	}
 	json_decref(body);

@@ -50,8 +50,8 @@ struct hl_sharer_link_opts {
 	size_t queue_max;            /* un-ACKed records kept; 0: 10000 */
 	size_t window;               /* records sent and not yet ACKed at once; 0: 4096 */
 	int resend_ms;               /* resend an un-ACKed record after; 0: 5000 */
-	size_t batch_bytes;          /* records' bytes per message; 0: 64 KiB. Keep it
-	                              * under the sharer's limits.max_message */
+	size_t batch_bytes;          /* records' bytes per message; 0: 256 KiB. Keep it
+	                              * under half the sharer's limits.max_message */
 	hl_sharer_link_log_fn log;   /* NULL: stderr */
 	void *log_ctx;
 	/* Indicator sets from the sharer; NULL: none are asked for (no hello). */

@@ -135,6 +135,7 @@ struct hl_sensor_config {
 		char *secret_key_file; /* this sensor's key, tcp only */
 		char *name;            /* the sharer's party name (the envelopes' "to") */
 		int64_t queue;         /* un-ACKed records kept; 0: the link's default */
+		int64_t batch_bytes;   /* records' bytes per message; 0: the link's default */
 		int64_t flush_timeout; /* µs to wait for ACKs at exit; -1: the default */
 		char *set;             /* keep the sets the sharer pushes here; NULL: none */
 	} sharer;

@@ -62,6 +62,9 @@ static const struct hl_yfield link_fields[] = {
         {"queue", HL_YK_INT, 0, S(queue), 1, 10000000, 0, NULL, NULL, NULL, NULL, 0},
         {"flush_timeout", HL_YK_DURATION, 0, S(flush_timeout), 0, CFG_HOUR, 0, NULL, NULL, NULL,
          NULL, 0},
+        /* --sharer-batch-bytes: the range of the sharer's limits.max_message */
+        {"batch_bytes", HL_YK_SIZE, 0, S(batch_bytes), 4 * CFG_KIB, 64 * CFG_MIB, 0, NULL, NULL,
+         NULL, NULL, 0},
         {"set", HL_YK_PATH, 0, S(set), 0, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
 

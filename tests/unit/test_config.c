@@ -157,6 +157,7 @@ static void test_example_sensor(void **state)
 	assert_string_equal(c.sharer.name, "alpha");
 	assert_int_equal(c.sharer.queue, 10000);
 	assert_int_equal(c.sharer.flush_timeout, 5000000);
+	assert_int_equal(c.sharer.batch_bytes, 256 * 1024); /* the link's BATCH_BYTES */
 	assert_null(c.sharer.set);
 	assert_int_equal(hl_sensor_config_check(&c, "sensor.yaml", &d), 0);
 	hl_sensor_config_free(&c);
@@ -579,6 +580,7 @@ static void test_sensor_config_deployment_keys(void **state)
 	                 "  name: alpha\n"
 	                 "  queue: 10000000\n"
 	                 "  flush_timeout: 0\n"
+	                 "  batch_bytes: 4KiB\n"
 	                 "  set: pushed.jsonl\n";
 	assert_int_equal(hl_sensor_config_parse("s.yaml", ok, strlen(ok), "/d", &c, &d), 0);
 	assert_true(c.watch);
@@ -591,6 +593,7 @@ static void test_sensor_config_deployment_keys(void **state)
 	assert_string_equal(c.sharer.name, "alpha");
 	assert_int_equal(c.sharer.queue, 10000000);
 	assert_int_equal(c.sharer.flush_timeout, 0); /* a value: do not wait */
+	assert_int_equal(c.sharer.batch_bytes, 4096);
 	assert_string_equal(c.sharer.set, "/d/pushed.jsonl");
 	assert_int_equal(d.errors, 0);
 	hl_sensor_config_free(&c);
@@ -608,6 +611,7 @@ static void test_sensor_config_deployment_keys(void **state)
 	assert_null(c.sharer.name);
 	assert_int_equal(c.sharer.queue, 0);
 	assert_int_equal(c.sharer.flush_timeout, -1);
+	assert_int_equal(c.sharer.batch_bytes, 0);
 	assert_null(c.sharer.set);
 	hl_sensor_config_free(&c);
 
@@ -640,13 +644,15 @@ static void test_sensor_config_deployment_keys(void **state)
 	                    "  name: {a: 1}\n"
 	                    "  queue: many\n"
 	                    "  flush_timeout: 5\n"
-	                    "  set: [a, b]\n",
+	                    "  set: [a, b]\n"
+	                    "  batch_bytes: big\n",
 	                    "s.yaml:2: column 9: key 'sharer.name': expected a string, got a "
 	                    "mapping\n"
 	                    "s.yaml:3: column 10: key 'sharer.queue': expected an integer\n"
 	                    "s.yaml:4: column 18: key 'sharer.flush_timeout': " DURATION_SYNTAX "\n"
 	                    "s.yaml:5: column 8: key 'sharer.set': expected a string, got a "
-	                    "list\n");
+	                    "list\n"
+	                    "s.yaml:6: column 16: key 'sharer.batch_bytes': " SIZE_SYNTAX "\n");
 	/* Bad strings. */
 	expect_sensor_error("user: \"a\\nb\"\nsharer:\n  name: \"-alpha\"\n",
 	                    "s.yaml:1: column 7: key 'user': contains a control character\n"
@@ -662,7 +668,8 @@ static void test_sensor_config_deployment_keys(void **state)
 	        "reorder_dir_bytes: 4095\n"
 	        "sharer:\n"
 	        "  queue: 0\n"
-	        "  flush_timeout: 1h1s\n",
+	        "  flush_timeout: 1h1s\n"
+	        "  batch_bytes: 4095\n",
 	        "s.yaml:1: column 11: key 'frag_max': 15 is out of range (16..16777216)\n"
 	        "s.yaml:2: column 14: key 'frag_memory': 65535 is out of range "
 	        "(65536..1099511627776 bytes)\n"
@@ -674,14 +681,17 @@ static void test_sensor_config_deployment_keys(void **state)
 	        "s.yaml:7: column 10: key 'sharer.queue': 0 is out of range "
 	        "(1..10000000)\n"
 	        "s.yaml:8: column 18: key 'sharer.flush_timeout': 1h1s is out of range "
-	        "(0..1h)\n");
+	        "(0..1h)\n"
+	        "s.yaml:9: column 16: key 'sharer.batch_bytes': 4095 is out of range "
+	        "(4096..67108864 bytes)\n");
 	expect_sensor_error("frag_max: 16777217\n"
 	                    "frag_memory: 1025GiB\n"
 	                    "frag_timeout: 1h1us\n"
 	                    "reorder_memory: 2TiB\n"
 	                    "reorder_dir_bytes: 4GiB\n"
 	                    "sharer:\n"
-	                    "  queue: 10000001\n",
+	                    "  queue: 10000001\n"
+	                    "  batch_bytes: 65MiB\n",
 	                    "s.yaml:1: column 11: key 'frag_max': 16777217 is out of range "
 	                    "(16..16777216)\n"
 	                    "s.yaml:2: column 14: key 'frag_memory': 1025GiB is out of range "
@@ -693,7 +703,9 @@ static void test_sensor_config_deployment_keys(void **state)
 	                    "s.yaml:5: column 20: key 'reorder_dir_bytes': 4GiB is out of range "
 	                    "(4096..4294967295 bytes)\n"
 	                    "s.yaml:7: column 10: key 'sharer.queue': 10000001 is out of range "
-	                    "(1..10000000)\n");
+	                    "(1..10000000)\n"
+	                    "s.yaml:8: column 16: key 'sharer.batch_bytes': 65MiB is out of range "
+	                    "(4096..67108864 bytes)\n");
 	/* Misspelt: the near miss is suggested. */
 	expect_sensor_error("wacth: true\nsharer:\n  flush_timeot: 1s\n",
 	                    "s.yaml:1: column 1: key 'wacth': unknown key (did you mean 'watch'?)\n"

@@ -88,6 +88,7 @@ static void every_key_reaches_its_option(void **state)
 	              "  name: alpha\n"
 	              "  queue: 42\n"
 	              "  flush_timeout: 2500us\n"
+	              "  batch_bytes: 64KiB\n"
 	              "  set: pushed.jsonl\n",
 	              &o, &cfg, log, sizeof log);
 	assert_int_equal(rc, 0);
@@ -137,6 +138,7 @@ static void every_key_reaches_its_option(void **state)
 	assert_string_equal(o.sharer.name, "alpha");
 	assert_int_equal(o.sharer.queue, 42);
 	assert_int_equal(o.sharer.flush_timeout_ms, 3); /* 2.5 ms, rounded */
+	assert_int_equal(o.sharer.batch_bytes, 65536);
 	snprintf(want, sizeof want, "%s/pushed.jsonl", dir);
 	assert_string_equal(o.sharer.set_path, want);
 	assert_string_equal(log, "");
@@ -226,6 +228,7 @@ static const char deployment_yaml[] = "read: x.pcap\n"
                                       "  name: alpha\n"
                                       "  queue: 42\n"
                                       "  flush_timeout: 2s\n"
+                                      "  batch_bytes: 128KiB\n"
                                       "  set: pushed.jsonl\n";
 
 /* Without options on the command line the file's values stand; the
@@ -250,6 +253,7 @@ static void file_values_survive_parsing(void **state)
 	assert_string_equal(o.sharer.name, "alpha");
 	assert_int_equal(o.sharer.queue, 42);
 	assert_int_equal(o.sharer.flush_timeout_ms, 2000);
+	assert_int_equal(o.sharer.batch_bytes, 131072);
 	char want[256];
 	snprintf(want, sizeof want, "%s/pushed.jsonl", dir);
 	assert_string_equal(o.sharer.set_path, want);
@@ -294,6 +298,8 @@ static void command_line_overrides_each_key(void **state)
 	                      "0.25",
 	                      "--sharer-set",
 	                      "/other/set.jsonl",
+	                      "--sharer-batch-bytes",
+	                      "32768",
 	                      NULL};
 	assert_int_equal(parse_args(&o, args), -1);
 	assert_string_equal(o.user, "root");
@@ -308,6 +314,7 @@ static void command_line_overrides_each_key(void **state)
 	assert_int_equal(o.sharer.queue, 7);
 	assert_int_equal(o.sharer.flush_timeout_ms, 250);
 	assert_string_equal(o.sharer.set_path, "/other/set.jsonl");
+	assert_int_equal(o.sharer.batch_bytes, 32768);
 	hl_sensor_config_free(&cfg);
 
 	/* --sharer-flush-timeout 0 over the file's 2s: 0 is a value */
@@ -339,6 +346,14 @@ static void sharer_endpoint_needs_a_name(void **state)
 	const char *named[] = {"--sharer-name", "alpha", NULL};
 	assert_int_equal(parse_args(&o, named), -1);
 	assert_string_equal(o.sharer.name, "alpha");
+	/* --sharer-batch-bytes: the range of the sharer's limits.max_message. */
+	const char *small[] = {"--sharer-name", "alpha", "--sharer-batch-bytes", "4095", NULL};
+	assert_int_equal(parse_args(&o, small), HL_SENSOR_EXIT_USAGE);
+	const char *big[] = {"--sharer-name", "alpha", "--sharer-batch-bytes", "67108865", NULL};
+	assert_int_equal(parse_args(&o, big), HL_SENSOR_EXIT_USAGE);
+	const char *edge[] = {"--sharer-name", "alpha", "--sharer-batch-bytes", "67108864", NULL};
+	assert_int_equal(parse_args(&o, edge), -1);
+	assert_int_equal(o.sharer.batch_bytes, 67108864);
 	hl_sensor_config_free(&cfg);
 }
 

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -455,6 +456,54 @@ static void test_nack(void **state)
 	hl_sharer_link_destroy(&l);
 }
 
+struct log_lines {
+	char text[2048];
+	pthread_mutex_t mu;
+};
+
+static void keep_log(void *ctx, int level, const char *msg)
+{
+	struct log_lines *k = ctx;
+	(void)level;
+	pthread_mutex_lock(&k->mu);
+	size_t used = strlen(k->text);
+	snprintf(k->text + used, sizeof k->text - used, "%s\n", msg);
+	pthread_mutex_unlock(&k->mu);
+}
+
+/* A batch refused as oversize is counted like any refusal, and the log
+ * says which setting to lower. */
+static void test_oversize_names_the_remedy(void **state)
+{
+	struct fake *f = *state;
+	struct log_lines k = {.text = "", .mu = PTHREAD_MUTEX_INITIALIZER};
+	struct hl_sharer_link_opts o = {.endpoint = f->ep,
+	                                .name = "s1",
+	                                .batch_bytes = 8192,
+	                                .log = keep_log,
+	                                .log_ctx = &k};
+	char err[256];
+	hl_sharer_link_t *l = hl_sharer_link_new(&o, err, sizeof err);
+	assert_non_null(l);
+	send_n(l, 0, 3);
+	fake_bind(f);
+	struct got a;
+	assert_int_equal(recv_records(f, &a, 1, 0, 3), 1);
+	fake_reply(f, &a, HL_WIRE_T_NACK,
+	           hl_wire_body_nack(a.env.id, HL_WIRE_E_OVERSIZE, "700 bytes, more than 600", 0));
+	assert_int_equal(hl_sharer_link_flush(l, DEADLINE_MS), 0);
+	struct hl_sharer_link_stats st;
+	hl_sharer_link_stats(l, &st);
+	assert_int_equal(st.refused, 3);
+	pthread_mutex_lock(&k.mu);
+	assert_non_null(strstr(k.text, "oversize: 700 bytes, more than 600"));
+	assert_non_null(strstr(k.text, "batches of up to 8192 bytes of records are too large for "
+	                               "this sharer: give --sharer-batch-bytes"));
+	pthread_mutex_unlock(&k.mu);
+	json_decref(a.body);
+	hl_sharer_link_destroy(&l);
+}
+
 /* The sharer goes away with messages un-ACKed and comes back: they are
  * sent again at once (not after resend_ms, which is long here). */
 static void test_resend_after_reconnect(void **state)
@@ -635,6 +684,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_batch_bytes, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_full_queue_drops_oldest, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_nack, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_oversize_names_the_remedy, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_resend_after_reconnect, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_out_of_order_ack, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_stuck_head, setup, teardown),
