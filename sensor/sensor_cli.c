@@ -32,7 +32,7 @@ void hl_sensor_usage(FILE *out)
 	      "      --snaplen N          live: bytes per packet (65535)\n"
 	      "      --no-promisc         live: no promiscuous mode\n"
 	      "      --buffer-size MIB    live: kernel buffer size\n"
-	      "      --immediate          live: no batching delay\n"
+	      "      --immediate          live: no batching delay (--no-immediate: with it)\n"
 	      "      --user NAME          once the capture is open, run as NAME (from root)\n"
 	      "indicators:\n"
 	      "  -R, --rules FILE         indicator file (any format) or one compiled .hlx "
@@ -42,6 +42,7 @@ void hl_sensor_usage(FILE *out)
 	      "      --watch              reload when an indicator file changes (also on SIGHUP,\n"
 	      "                           SIGUSR2); the old set keeps running if the new one "
 	      "fails\n"
+	      "      --no-watch           do not, whatever the config file says\n"
 	      "output:\n"
 	      "  -o, --output FILE        append sightings as JSON lines; - for stdout "
 	      "(repeatable;\n"
@@ -159,6 +160,8 @@ enum {
 	OPT_NO_SHARER,
 	OPT_SHARER_SET,
 	OPT_SHARER_BATCH,
+	OPT_NO_WATCH,
+	OPT_NO_IMMEDIATE,
 };
 
 static const struct option long_options[] = {
@@ -174,6 +177,7 @@ static const struct option long_options[] = {
         {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
         {"buffer-size", required_argument, NULL, OPT_BUFFER},
         {"immediate", no_argument, NULL, OPT_IMMEDIATE},
+        {"no-immediate", no_argument, NULL, OPT_NO_IMMEDIATE},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"allowlist", required_argument, NULL, OPT_ALLOWLIST},
         {"sensor-name", required_argument, NULL, OPT_SENSOR_NAME},
@@ -200,6 +204,7 @@ static const struct option long_options[] = {
         {"asn", required_argument, NULL, OPT_ASN},
         {"home-net", required_argument, NULL, OPT_HOME_NET},
         {"watch", no_argument, NULL, OPT_WATCH},
+        {"no-watch", no_argument, NULL, OPT_NO_WATCH},
         {"user", required_argument, NULL, OPT_USER},
         {"config", required_argument, NULL, OPT_CONFIG},
         {"sharer", required_argument, NULL, OPT_SHARER},
@@ -332,7 +337,8 @@ int hl_sensor_parse_options(int argc, char **argv, struct hl_sensor_opts *o)
 			e->capture.buffer_mb = (int)v;
 			break;
 		case OPT_IMMEDIATE:
-			e->capture.immediate = true;
+		case OPT_NO_IMMEDIATE:
+			e->capture.immediate = c == OPT_IMMEDIATE;
 			break;
 		case OPT_FORMAT:
 			if (hl_format_parse(optarg, &o->format) != 0)
@@ -413,7 +419,8 @@ int hl_sensor_parse_options(int argc, char **argv, struct hl_sensor_opts *o)
 			o->home_net = optarg;
 			break;
 		case OPT_WATCH:
-			o->watch = true;
+		case OPT_NO_WATCH:
+			o->watch = c == OPT_WATCH;
 			break;
 		case OPT_USER:
 			o->user = optarg;

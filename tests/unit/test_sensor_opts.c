@@ -259,11 +259,18 @@ static void file_values_survive_parsing(void **state)
 	assert_string_equal(o.sharer.set_path, want);
 	hl_sensor_config_free(&cfg);
 
-	/* watch: true stands as well (there is no --no-watch) */
-	assert_int_equal(
-	        load("read: x.pcap\nrules: r.jsonl\nwatch: true\n", &o, &cfg, log, sizeof log), 0);
+	/* watch: true stands as well; --no-watch and --no-immediate turn the
+	 * file's true off. */
+	assert_int_equal(load("read: x.pcap\nrules: r.jsonl\nwatch: true\nimmediate: true\n", &o,
+	                      &cfg, log, sizeof log),
+	                 0);
 	assert_int_equal(parse_args(&o, none), -1);
 	assert_true(o.watch);
+	assert_true(o.engine.capture.immediate);
+	const char *off[] = {"--no-watch", "--no-immediate", NULL};
+	assert_int_equal(parse_args(&o, off), -1);
+	assert_false(o.watch);
+	assert_false(o.engine.capture.immediate);
 	hl_sensor_config_free(&cfg);
 }
 
