@@ -1,7 +1,8 @@
 /* \summary: the sensor's link to its local sharer: sightings out, ACKs back
  *
  * hotline-sensor --sharer ENDPOINT hands each sighting record (its JSON
- * line) to hl_sharer_link_send(), which copies it into a bounded in-memory
+ * line) to hl_sharer_link_send_own() (hl_sharer_link_send() for records
+ * from elsewhere, checked first), which copies it into a bounded in-memory
  * queue and returns at once: it never waits for the network and may be
  * called from any thread. A background thread owns a ZeroMQ DEALER to the
  * sharer and sends the queued records in wire "sightings" messages
