@@ -330,8 +330,7 @@ static int setup(hl_store_t *s, char *err, size_t errlen)
 		}
 		sqlite3_finalize(st);
 	}
-	int64_t page = 0;
-	rc = query_int(s, "PRAGMA page_size", &page, err, errlen);
+	rc = query_int(s, "PRAGMA page_size", &s->page_size, err, errlen);
 	if (rc != 0)
 		return rc;
 	char pragmas[256];
@@ -340,7 +339,7 @@ static int setup(hl_store_t *s, char *err, size_t errlen)
 	         "PRAGMA journal_size_limit = %d; PRAGMA cache_size = -%d; "
 	         "PRAGMA wal_autocheckpoint = %lld;",
 	         JOURNAL_SIZE_LIMIT, CACHE_KIB,
-	         (long long)(AUTOCHECKPOINT_BYTES / (page > 0 ? page : 4096)));
+	         (long long)(AUTOCHECKPOINT_BYTES / (s->page_size > 0 ? s->page_size : 4096)));
 	rc = exec_sql(s, pragmas, err, errlen, "cannot set pragmas");
 	if (rc != 0)
 		return rc;

@@ -97,20 +97,12 @@ static void *run(void *arg)
 	return NULL;
 }
 
-static int page_size_of(void *ud, int n, char **vals, char **names)
-{
-	(void)names;
-	struct hls_checkpointer *c = ud;
-	long page = n == 1 && vals[0] != NULL ? strtol(vals[0], NULL, 10) : 0;
-	c->wake_pages = (int)(CHECKPOINT_BYTES / (page > 0 ? page : 4096));
-	return 0;
-}
-
 int hls_checkpointer_start(hl_store_t *s)
 {
 	struct hls_checkpointer *c = calloc(1, sizeof *c);
 	if (c == NULL)
 		return HL_ENOMEM;
+	c->wake_pages = (int)(CHECKPOINT_BYTES / (s->page_size > 0 ? s->page_size : 4096));
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->wake, NULL);
 	int r = sqlite3_open_v2(s->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -120,8 +112,6 @@ int hls_checkpointer_start(hl_store_t *s)
 	 * in WAL mode, and its checkpoints would do nothing. */
 	if (r == SQLITE_OK)
 		r = sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
-	if (r == SQLITE_OK)
-		r = sqlite3_exec(c->db, "PRAGMA page_size", page_size_of, c, NULL);
 	if (r != SQLITE_OK || pthread_create(&c->thread, NULL, run, c) != 0) {
 		int rc = hls_fail(s, r != SQLITE_OK ? r : SQLITE_ERROR, "checkpoint thread");
 		sqlite3_close(c->db);

@@ -45,6 +45,7 @@ enum hls_stmt {
 	HLS_PIND_RETRACT_ALL,
 	HLS_PIND_COUNT,
 	HLS_PIND_GET,
+	HLS_PIND_LIST,
 	HLS_STMT_COUNT
 };
 
@@ -57,6 +58,7 @@ struct hl_store {
 	void *log_ud;
 	char errmsg[512];
 	struct hls_checkpointer *checkpointer; /* HL_STORE_CHECKPOINT_THREAD */
+	int64_t page_size;                     /* the database's, read at open */
 };
 
 /* store_checkpoint.c: start the checkpoint thread (0 or HL_E*, error
@@ -81,6 +83,11 @@ void hls_done(sqlite3_stmt *st);
  * ind, whose strings point into st. 0, or HL_EFORMAT for a malformed row. */
 struct hl_store_indicator;
 int hls_indicator_row(sqlite3_stmt *st, struct hl_store_indicator *ind);
+/* Pass each row of a prepared, bound indicator select to fn (a non-zero
+ * return stops: negative is the error, positive a normal stop), count the
+ * rows passed, reset st. Errors name what. */
+int hls_indicator_each(hl_store_t *s, sqlite3_stmt *st, const char *what, hl_indicator_fn fn,
+                       void *ud, size_t *count);
 /* Step a statement that returns no rows, then reset it. */
 int hls_exec_stmt(hl_store_t *s, sqlite3_stmt *st, const char *what);
 /* Bind text (NULL binds SQL NULL). */

@@ -152,8 +152,8 @@ static sqlite3_stmt *select_stmt(hl_store_t *s, enum hls_stmt slot, const char *
 	return hls_stmt(s, slot, sql, rc);
 }
 
-/* Pass each row of a prepared, bound select to fn. */
-static int each_row(hl_store_t *s, sqlite3_stmt *st, hl_indicator_fn fn, void *ud, size_t *count)
+int hls_indicator_each(hl_store_t *s, sqlite3_stmt *st, const char *what, hl_indicator_fn fn,
+                       void *ud, size_t *count)
 {
 	size_t n = 0;
 	int rc = 0;
@@ -162,12 +162,14 @@ static int each_row(hl_store_t *s, sqlite3_stmt *st, hl_indicator_fn fn, void *u
 		if (r == SQLITE_DONE)
 			break;
 		if (r != SQLITE_ROW) {
-			rc = hls_fail(s, r, "indicator query");
+			rc = hls_fail(s, r, what);
 			break;
 		}
 		struct hl_store_indicator ind;
 		if (hls_indicator_row(st, &ind) != 0) {
-			rc = hls_error(s, HL_EFORMAT, "indicator query: malformed row");
+			char why[128];
+			snprintf(why, sizeof why, "%s: malformed row", what);
+			rc = hls_error(s, HL_EFORMAT, why);
 			break;
 		}
 		n++;
@@ -196,7 +198,7 @@ int hl_store_indicator_get(hl_store_t *s, const char *id, hl_indicator_fn fn, vo
 		return rc;
 	}
 	size_t n = 0;
-	rc = each_row(s, st, fn, ud, &n);
+	rc = hls_indicator_each(s, st, "indicator query", fn, ud, &n);
 	if (rc == 0 && n == 0)
 		return HL_ENOTFOUND;
 	return rc;
@@ -218,7 +220,7 @@ int hl_store_indicators_list(hl_store_t *s, enum hl_ind_status status, hl_indica
 		hls_done(st);
 		return rc;
 	}
-	return each_row(s, st, fn, ud, count);
+	return hls_indicator_each(s, st, "indicator query", fn, ud, count);
 }
 
 int hl_store_indicator_count(hl_store_t *s, enum hl_ind_status status, size_t *count)
