@@ -11,6 +11,7 @@
  * batches, so these are counted by message id (expect_delivered).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -284,18 +287,61 @@ static void test_ten_thousand(void **state)
 
 /* A sensor process: the link in a child, sending [from, from + n), exiting
  * 0 once the sharer has ACKed them all. The test process has no threads
- * when it forks (each control call's libzmq context is gone by then). */
-static pid_t sensor_process(struct pair *p, unsigned from, unsigned n)
+ * when it forks (each control call's libzmq context is gone by then).
+ *
+ * With ctl (a socket back to the test), it sends the first `ready` and,
+ * once they are ACKed, writes one byte to ctl and sends the rest at once:
+ * a kill -9 on that byte lands while they flow, however fast the sharers
+ * are (waiting on alpha's count instead, the sensor could be done and gone
+ * before the kill). Then it waits for the test to close ctl. */
+static pid_t sensor_process(struct pair *p, unsigned from, unsigned n, unsigned ready, int *ctl)
 {
+	int sv[2] = {-1, -1};
+	if (ctl != NULL)
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
-	if (pid > 0)
+	if (pid > 0) {
+		if (ctl != NULL) {
+			close(sv[1]);
+			*ctl = sv[0];
+		}
 		return pid;
+	}
 	hl_sharer_link_t *l = sensor_link(p);
+	int rc = 0;
+	if (ctl != NULL) {
+		close(sv[0]);
+		send_sightings(l, from, ready);
+		rc = flush_progress(l);
+		if (rc != 0 || write(sv[1], "r", 1) != 1)
+			_exit(1);
+		from += ready;
+		n -= ready;
+	}
 	send_sightings(l, from, n);
-	int rc = flush_progress(l);
+	rc = flush_progress(l);
 	hl_sharer_link_destroy(&l);
+	if (ctl != NULL) {
+		char c;
+		while (read(sv[1], &c, 1) < 0 && errno == EINTR)
+			;
+	}
 	_exit(rc == 0 ? 0 : 1);
+}
+
+/* The byte a sensor_process with ctl writes once its first records are
+ * ACKed; fails if it exits first or stays silent for H_DEADLINE_MS. */
+static void wait_ready(int ctl)
+{
+	struct pollfd pfd = {.fd = ctl, .events = POLLIN};
+	int r;
+	while ((r = poll(&pfd, 1, H_DEADLINE_MS)) < 0 && errno == EINTR)
+		;
+	char c = 0;
+	if (r != 1 || read(ctl, &c, 1) != 1 || c != 'r')
+		fail_msg("the sensor did not have its first sightings ACKed within %d ms",
+		         H_DEADLINE_MS);
 }
 
 /* 4d. The sensor is killed while 5,000 sightings flow; a new one sends
@@ -306,11 +352,13 @@ static void test_kill_sensor(void **state)
 	struct pair *p = *state;
 	h_start(&p->a);
 	h_start(&p->b);
-	struct h_party s1 = {.pid = sensor_process(p, 0, 5000)};
+	int ctl = -1;
+	struct h_party s1 = {.pid = sensor_process(p, 0, 5000, 1000, &ctl)};
 	snprintf(s1.name, sizeof s1.name, "sensor");
-	h_wait_ge(&p->a, "sightings", 1000);
+	wait_ready(ctl); /* alpha has 1000: the other 4000 are on their way */
 	h_kill9(&s1);
-	struct h_party s2 = {.pid = sensor_process(p, 5000, 5000)};
+	close(ctl);
+	struct h_party s2 = {.pid = sensor_process(p, 5000, 5000, 0, NULL)};
 	snprintf(s2.name, sizeof s2.name, "sensor");
 	h_wait_ge(&p->a, "sightings", 6000);
 	int status = 0;
