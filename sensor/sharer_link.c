@@ -460,11 +460,10 @@ static void on_reply(hl_sharer_link_t *l, zmq_msg_t *f, size_t nf)
 			      code ? code : "?", why ? why : "");
 			if (hl_wire_err_parse(code ? code : "") == HL_WIRE_E_OVERSIZE)
 				logf_(l, 0,
-				      "batches of up to %zu bytes of records are too large for "
-				      "this "
-				      "sharer: give --sharer-batch-bytes (sharer.batch_bytes) "
-				      "under "
-				      "half its limits.max_message",
+				      "batches of up to %zu bytes of records are too "
+				      "large for this sharer: give --sharer-batch-bytes "
+				      "(sharer.batch_bytes) under half its "
+				      "limits.max_message",
 				      l->o.batch_bytes);
 		}
 	}
@@ -769,22 +768,6 @@ static int enqueue(hl_sharer_link_t *l, const char *line, size_t len)
 	return rc;
 }
 
-int hl_sharer_link_send(hl_sharer_link_t *l, const char *line, size_t len)
-{
-	if (l == NULL || line == NULL)
-		return HL_EINVAL;
-	/* Checked here, so that a batch never carries a record the sharer
-	 * would refuse; the line's own bytes are sent (it parsed as one JSON
-	 * object, so it is valid inside the batch's array). */
-	json_t *body = hl_wire_body_sighting_line(line, len);
-	json_decref(body);
-	if (body == NULL || !framed_as_object(line, &len)) {
-		count_invalid(l);
-		return HL_EINVAL;
-	}
-	return enqueue(l, line, len);
-}
-
 int hl_sharer_link_send_own(hl_sharer_link_t *l, const char *line, size_t len)
 {
 	if (l == NULL || line == NULL)
@@ -794,6 +777,21 @@ int hl_sharer_link_send_own(hl_sharer_link_t *l, const char *line, size_t len)
 		return HL_EINVAL;
 	}
 	return enqueue(l, line, len);
+}
+
+int hl_sharer_link_send(hl_sharer_link_t *l, const char *line, size_t len)
+{
+	if (l == NULL || line == NULL)
+		return HL_EINVAL;
+	/* Checked here, so that a batch never carries a record the sharer
+	 * would refuse; then queued as the sensor's own records are. */
+	json_t *body = hl_wire_body_sighting_line(line, len);
+	if (body == NULL) {
+		count_invalid(l);
+		return HL_EINVAL;
+	}
+	json_decref(body);
+	return hl_sharer_link_send_own(l, line, len);
 }
 
 int hl_sharer_link_flush(hl_sharer_link_t *l, int timeout_ms)

@@ -550,12 +550,6 @@ int hl_wire_decode_texts(const void *env, size_t env_len, const void *body, size
 		rc = hl_wire_load_records(bp, body_len, &b, texts, err);
 	else
 		rc = hl_wire_load_frame("body", bp, body_len, &b, err);
-	if (rc == HL_ENOMEM && err->code == 0) {
-		struct hl_wpath m;
-		hl_wpath_init(&m, "body");
-		hl_wire_fail(err, HL_WIRE_E_INTERNAL, &m, "out of memory");
-		rc = HL_ENOMEM;
-	}
 	if (rc != 0) {
 		hl_wire_texts_reset(texts);
 		return rc;

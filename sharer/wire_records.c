@@ -121,13 +121,15 @@ static int read_split(const char *body, size_t len, json_t **out, struct hl_wire
 			json_decref(rec);
 			break;
 		}
-		rc = add_as_sent(t, body + pos, used);
-		if (rc == 0 && json_array_append_new(arr, rec) != 0)
-			rc = HL_ENOMEM;
-		else if (rc != 0)
+		if (add_as_sent(t, body + pos, used) != 0) {
 			json_decref(rec);
-		if (rc != 0)
+			rc = HL_ENOMEM;
 			break;
+		}
+		if (json_array_append_new(arr, rec) != 0) { /* rec is released */
+			rc = HL_ENOMEM;
+			break;
+		}
 		pos += used;
 		if (pos < len && body[pos] == ',') {
 			pos++;
@@ -145,13 +147,23 @@ static int read_split(const char *body, size_t len, json_t **out, struct hl_wire
 	return rc;
 }
 
+static int out_of_memory(struct hl_wire_error *err)
+{
+	struct hl_wpath p;
+	hl_wpath_init(&p, "body");
+	hl_wire_fail(err, HL_WIRE_E_INTERNAL, &p, "out of memory");
+	return HL_ENOMEM;
+}
+
 int hl_wire_load_records(const char *body, size_t len, json_t **out, struct hl_wire_texts *t,
                          struct hl_wire_error *err)
 {
 	*out = NULL;
 	int rc = read_split(body, len, out, t);
-	if (rc != 0)
-		return rc == 1 ? 0 : rc;
+	if (rc == HL_ENOMEM)
+		return out_of_memory(err);
+	if (rc == 1)
+		return 0;
 	/* Any other shape: the whole body as any frame, then its records. */
 	json_t *b = NULL;
 	rc = hl_wire_load_frame("body", body, len, &b, err);
@@ -169,7 +181,7 @@ int hl_wire_load_records(const char *body, size_t len, json_t **out, struct hl_w
 	}
 	if (rc != 0) {
 		json_decref(b);
-		return rc;
+		return out_of_memory(err);
 	}
 	*out = b;
 	return 0;
