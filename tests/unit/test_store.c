@@ -17,23 +17,6 @@
 static const char *const REC = "{\"first_seen\":\"2024-05-01T10:00:00Z\",\"indicator\":"
                                "{\"id\":\"hl--abc\"},\"count\":1}";
 
-static int setup(void **state)
-{
-	struct tmpdb *t = calloc(1, sizeof *t);
-	assert_non_null(t);
-	tmpdb_make(t);
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct tmpdb *t = *state;
-	tmpdb_remove(t);
-	free(t);
-	return 0;
-}
-
 static void add_sighting(hl_store_t *s, const char *id, int64_t at)
 {
 	struct hl_store_sighting sg = {
@@ -508,23 +491,33 @@ static void kill_9_loses_no_committed_row(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(open_create_reopen_keeps_data, setup, teardown),
+	        cmocka_unit_test_setup_teardown(open_create_reopen_keeps_data, tmpdb_setup,
+	                                        tmpdb_teardown),
 	        cmocka_unit_test(memory_store_works_without_wal),
-	        cmocka_unit_test_setup_teardown(durability_pragmas_are_set, setup, teardown),
-	        cmocka_unit_test_setup_teardown(migrates_from_version_1, setup, teardown),
-	        cmocka_unit_test_setup_teardown(newer_version_is_refused, setup, teardown),
-	        cmocka_unit_test_setup_teardown(not_a_database_is_refused, setup, teardown),
-	        cmocka_unit_test_setup_teardown(other_sqlite_database_is_refused, setup, teardown),
-	        cmocka_unit_test_setup_teardown(corrupt_pages_are_an_error, setup, teardown),
+	        cmocka_unit_test_setup_teardown(durability_pragmas_are_set, tmpdb_setup,
+	                                        tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(migrates_from_version_1, tmpdb_setup,
+	                                        tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(newer_version_is_refused, tmpdb_setup,
+	                                        tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(not_a_database_is_refused, tmpdb_setup,
+	                                        tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(other_sqlite_database_is_refused, tmpdb_setup,
+	                                        tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(corrupt_pages_are_an_error, tmpdb_setup,
+	                                        tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(rollback_leaves_neither_change_nor_outbox_row,
-	                                        setup, teardown),
+	                                        tmpdb_setup, tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(errors_carry_sqlite_message_and_reach_the_log,
-	                                        setup, teardown),
-	        cmocka_unit_test_setup_teardown(hostile_strings_are_data_not_sql, setup, teardown),
-	        cmocka_unit_test_setup_teardown(readonly_connection_reads_committed_data, setup,
-	                                        teardown),
-	        cmocka_unit_test_setup_teardown(readonly_refuses_an_old_schema, setup, teardown),
-	        cmocka_unit_test_setup_teardown(kill_9_loses_no_committed_row, setup, teardown),
+	                                        tmpdb_setup, tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(hostile_strings_are_data_not_sql, tmpdb_setup,
+	                                        tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(readonly_connection_reads_committed_data,
+	                                        tmpdb_setup, tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(readonly_refuses_an_old_schema, tmpdb_setup,
+	                                        tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(kill_9_loses_no_committed_row, tmpdb_setup,
+	                                        tmpdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,23 +13,6 @@
 #include "store_impl.h"
 #include "test_store_util.h"
 
-static int setup(void **state)
-{
-	struct tmpdb *t = calloc(1, sizeof *t);
-	assert_non_null(t);
-	tmpdb_make(t);
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct tmpdb *t = *state;
-	tmpdb_remove(t);
-	free(t);
-	return 0;
-}
-
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -107,10 +90,10 @@ static void without_the_flag_there_is_no_thread(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(the_thread_checkpoints_after_a_big_commit, setup,
-	                                        teardown),
-	        cmocka_unit_test_setup_teardown(without_the_flag_there_is_no_thread, setup,
-	                                        teardown),
+	        cmocka_unit_test_setup_teardown(the_thread_checkpoints_after_a_big_commit,
+	                                        tmpdb_setup, tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(without_the_flag_there_is_no_thread, tmpdb_setup,
+	                                        tmpdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

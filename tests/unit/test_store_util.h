@@ -43,6 +43,24 @@ static inline void tmpdb_remove(struct tmpdb *t)
 	rmdir(t->dir);
 }
 
+/* cmocka setup/teardown: *state is a struct tmpdb with its directory made. */
+static inline int tmpdb_setup(void **state)
+{
+	struct tmpdb *t = calloc(1, sizeof *t);
+	assert_non_null(t);
+	tmpdb_make(t);
+	*state = t;
+	return 0;
+}
+
+static inline int tmpdb_teardown(void **state)
+{
+	struct tmpdb *t = *state;
+	tmpdb_remove(t);
+	free(t);
+	return 0;
+}
+
 static inline hl_store_t *open_ok(const char *path)
 {
 	char err[512] = "";
